@@ -1,0 +1,176 @@
+"""Sentence spans and token-aware chunks with exact character offsets.
+
+A chunk is a run of whole sentences of one article (a sentence longer than the
+budget is cut at word boundaries). `text == article.text[start:end]` always holds;
+only the embedded text carries a header with title/date/source.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from .dates import date_key
+from .reading import Article
+
+ENCODING = "cl100k_base"
+
+_ABBREVIATIONS = {
+    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "sgt", "capt", "cmdr", "adm", "gov", "sen",
+    "rep", "rev", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "no", "fig", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
+    "p.m", "d.c", "approx", "est", "dept", "univ", "mt", "ft",
+}
+# a sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an opener
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
+
+
+@lru_cache(maxsize=1)
+def encoding() -> Any:
+    import tiktoken
+
+    return tiktoken.get_encoding(ENCODING)
+
+
+def count_tokens(text: str) -> int:
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every sentence; paragraphs always end a sentence; spans exclude whitespace."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        end = m.end() if m.group(0).strip() else m.start()
+        if m.group(0).strip() and m.group(0)[0] == ".":
+            word = re.search(r"([\w.]+)\.$", text[max(start, m.start() - 12): m.start() + 1])
+            token = (word.group(1) if word else "").lower()
+            if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
+                continue
+        _add_span(text, start, end, spans)
+        start = m.end()
+    _add_span(text, start, len(text), spans)
+    return spans
+
+
+def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
+    piece = text[start:end]
+    if not piece.strip():
+        return
+    lead = len(piece) - len(piece.lstrip())
+    trail = len(piece) - len(piece.rstrip())
+    spans.append((start + lead, end - trail))
+
+
+def sentences(text: str) -> list[str]:
+    return [text[s:e] for s, e in sentence_spans(text)]
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One stored unit of retrieval."""
+
+    id: str
+    article_id: str
+    seq: int
+    start: int
+    end: int
+    text: str
+    header: str
+    metadata: dict[str, Any]
+
+    @property
+    def embed_text(self) -> str:
+        return f"{self.header}\n\n{self.text}" if self.header else self.text
+
+
+def header_for(article: Article) -> str:
+    parts = []
+    if article.title:
+        parts.append(article.title)
+    line = " | ".join(x for x in (article.source, article.date) if x)
+    if line:
+        parts.append(line)
+    return "\n".join(parts)
+
+
+def _split_long(text: str, start: int, end: int, limit: int) -> Iterator[tuple[int, int]]:
+    """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens."""
+    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    piece_start = None
+    last_end = start
+    for ws, we in words:
+        if piece_start is None:
+            piece_start = ws
+        if count_tokens(text[piece_start:we]) > limit and last_end > piece_start:
+            yield piece_start, last_end
+            piece_start = ws
+        while count_tokens(text[piece_start:we]) > limit:  # one enormous "word": cut by characters
+            cut = piece_start + max(1, (we - piece_start) // 2)
+            while count_tokens(text[piece_start:cut]) > limit:
+                cut = piece_start + max(1, (cut - piece_start) // 2)
+            yield piece_start, cut
+            piece_start = cut
+        last_end = we
+    if piece_start is not None and last_end > piece_start:
+        yield piece_start, last_end
+
+
+def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    """Pack whole sentences into chunks of at most `chunk_size` tokens, repeating up to
+    `chunk_overlap` tokens of trailing sentences at the start of the next chunk."""
+    text = article.text
+    units: list[tuple[int, int, int]] = []  # start, end, tokens
+    for s, e in sentence_spans(text):
+        n = count_tokens(text[s:e])
+        if n <= chunk_size:
+            units.append((s, e, n))
+        else:
+            units.extend((a, b, count_tokens(text[a:b])) for a, b in _split_long(text, s, e, chunk_size))
+    groups: list[list[tuple[int, int, int]]] = []
+    current: list[tuple[int, int, int]] = []
+    fresh = 0  # units in `current` not carried over from the previous chunk
+    for unit in units:
+        span_tokens = count_tokens(text[current[0][0]:unit[1]]) if current else unit[2]
+        if current and span_tokens > chunk_size:
+            groups.append(current)
+            carried: list[tuple[int, int, int]] = []
+            for prev in reversed(current):
+                if sum(u[2] for u in carried) + prev[2] > chunk_overlap or len(carried) + 1 >= len(current):
+                    break
+                carried.insert(0, prev)
+            while carried and count_tokens(text[carried[0][0]:unit[1]]) > chunk_size:
+                carried.pop(0)
+            current, fresh = carried, 0
+        current.append(unit)
+        fresh += 1
+    if current and fresh:
+        groups.append(current)
+    header = header_for(article)
+    base = {
+        "article_id": article.id,
+        "title": article.title or "",
+        "date": article.date or "",
+        "date_key": date_key(article.date),
+        "source": article.source or "",
+        "content_hash": article.content_hash,
+    }
+    chunks = []
+    for seq, group in enumerate(groups):
+        start, end = group[0][0], group[-1][1]
+        chunks.append(
+            Chunk(
+                id=f"{article.id}::{article.content_hash[:12]}::{seq}",
+                article_id=article.id,
+                seq=seq,
+                start=start,
+                end=end,
+                text=text[start:end],
+                header=header,
+                metadata=base | {"seq": seq, "start": start, "end": end},
+            )
+        )
+    return chunks

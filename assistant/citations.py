@@ -1,0 +1,97 @@
+"""Results as data: `Answer` and `Citation`, and the checks that keep citations honest.
+
+Every [n] in an answer's text must match exactly one citation and vice versa,
+and every quote must equal the cited article's cleaned text at [start:end].
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+MARKER = re.compile(r"\[(\d{1,3})\]")
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source: the exact sentence of the exact article."""
+
+    number: int
+    source: str  # article id (file name)
+    title: str | None
+    date: str | None  # ISO date the article states, or None
+    quote: str  # == article text[start:end]
+    start: int
+    end: int
+    publisher: str | None = None
+    url: str | None = None
+    score: float | None = None  # evidence score of the quoted sentence
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """What `Assistant.ask` returns; the UI, CLI and evaluator render it, never re-parse it."""
+
+    question: str
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    abstained: bool = False
+    answerer: str = "extractive"
+    retrieved: list[str] = field(default_factory=list)  # article ids in rank order
+    search_query: str | None = None  # the question as searched (after follow-up resolution)
+    notes: list[str] = field(default_factory=list)  # e.g. dropped or flagged citations
+    confidence: float = 0.0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "text": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "answerer": self.answerer,
+            "retrieved": list(self.retrieved),
+            "search_query": self.search_query,
+            "notes": list(self.notes),
+            "confidence": round(self.confidence, 4),
+            "seconds": round(self.seconds, 4),
+        }
+
+
+def markers_in(text: str) -> list[int]:
+    """Distinct [n] numbers in order of first appearance."""
+    return list(dict.fromkeys(int(m) for m in MARKER.findall(text)))
+
+
+def check_answer(answer: Answer, article_texts: dict[str, str]) -> list[str]:
+    """Problems with an answer's citations (empty when it is sound). Used by tests and eval."""
+    problems = []
+    numbers = {c.number for c in answer.citations}
+    used = set(markers_in(answer.text))
+    if used - numbers:
+        problems.append(f"markers without a citation: {sorted(used - numbers)}")
+    if numbers - used:
+        problems.append(f"citations never referenced: {sorted(numbers - used)}")
+    for c in answer.citations:
+        text = article_texts.get(c.source)
+        if text is None:
+            problems.append(f"[{c.number}] cites unknown article {c.source!r}")
+        elif text[c.start:c.end] != c.quote:
+            problems.append(f"[{c.number}] quote does not match {c.source} at {c.start}:{c.end}")
+    return problems
+
+
+def renumber(text: str, keep: dict[int, int]) -> str:
+    """Rewrite [old] as [new] for numbers in `keep`; drop other markers."""
+
+    def sub(m: re.Match[str]) -> str:
+        new = keep.get(int(m.group(1)))
+        return f"[{new}]" if new is not None else ""
+
+    out = MARKER.sub(sub, text)
+    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
+    return re.sub(r"[ \t]{2,}", " ", out).strip()

@@ -1,0 +1,165 @@
+"""`assistant` command line: a thin layer over `Assistant`. Errors become one line here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from .errors import AssistantError
+
+
+def _settings(args: argparse.Namespace, **more: Any) -> Any:
+    from .offline import prepare_offline
+    from .settings import Settings
+
+    prepare_offline()
+    return Settings.from_env(
+        corpus_dir=args.corpus, store_dir=args.store, chroma_url=args.chroma_url, collection=args.collection, **more
+    )
+
+
+def _assistant(args: argparse.Namespace, **more: Any) -> Any:
+    from .api import Assistant
+
+    return Assistant(_settings(args, **more))
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    assistant = _assistant(args)
+    bar = _progress_bar()
+    report = assistant.ingest(paths=args.paths or None, rebuild=args.rebuild, progress=bar)
+    bar.close()
+    for line in report.notices:
+        print(f"note: {line}", file=sys.stderr)
+    for line in report.problems:
+        print(f"skipped: {line}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(report.to_dict(), indent=2))
+    else:
+        print(report.summary())
+    nothing = report.files_read == 0 and (report.problems or report.articles_total == 0)
+    return 1 if nothing or (args.strict and report.problems) else 0
+
+
+class _progress_bar:
+    """tqdm on stderr, created only when there is something to embed."""
+
+    def __init__(self) -> None:
+        self.bar: Any = None
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        if self.bar is None:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
+        self.bar.update(done - self.bar.n)
+        self.bar.set_postfix_str(what[-30:], refresh=False)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    status = _assistant(args).status()
+    if args.json:
+        print(json.dumps(status, indent=2))
+    else:
+        where = "server" if status["server"] else "store"
+        print(f"articles: {status['articles']}\nchunks: {status['chunks']}\n"
+              f"embedding model: {status['embedding_model']}\n{where}: {status['store']} "
+              f"(collection {status['collection']})\nlast ingest: {status['last_ingest'] or 'never'}")
+    return 0
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from .render import answer_to_text
+
+    assistant = _assistant(args, answerer=args.answerer)
+    answer = assistant.ask(
+        args.question, k=args.k, since=args.since, until=args.until, sources=args.source or None
+    )
+    print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else answer_to_text(answer))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .chat import serve
+
+    return serve(_settings(args, host=args.host, port=args.port, auth=args.auth))
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from .settings import Settings
+
+    for name, default, doc in Settings.documentation():
+        print(f"{name}={default}\n    {doc}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser.add_argument("--corpus", help="articles folder (ASSISTANT_CORPUS_DIR)")
+    parser.add_argument("--store", help="store folder (ASSISTANT_STORE_DIR)")
+    parser.add_argument("--chroma-url", help="Chroma server URL (ASSISTANT_CHROMA_URL)")
+    parser.add_argument("--collection", help="collection name (ASSISTANT_COLLECTION)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="sync the corpus folder (or add PATHs) into the store")
+    p.add_argument("paths", nargs="*", help="files or folders to add/update instead of syncing the corpus")
+    p.add_argument("--rebuild", action="store_true", help="drop the store and start over")
+    p.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("status", help="what the store holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("ask", help="answer one question with citations")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--k", type=int, help="chunks to retrieve")
+    p.add_argument("--since", help="only articles dated on/after YYYY-MM-DD")
+    p.add_argument("--until", help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument("--source", action="append", help="only this publisher (repeatable)")
+    p.add_argument("--answerer", choices=["extractive", "llm"])
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("serve", help="start the chat app")
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--auth", help="user:password")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("settings", help="list every ASSISTANT_* setting")
+    p.set_defaults(func=cmd_settings)
+
+    try:
+        from .evaluation.cli import add_eval_parser
+    except ImportError:  # evaluation not present in this build
+        pass
+    else:
+        add_eval_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Callable[[argparse.Namespace], int] = args.func
+    try:
+        return func(args)
+    except AssistantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,230 @@
+"""Incremental sync of article files into the store.
+
+Order of writes per article, so that a process killed at any point loses nothing
+and leaves no duplicate once re-run: (1) upsert the new chunks under ids that
+include the content hash, (2) upsert the article record with the new hash,
+(3) delete that article's chunks with any other hash. A final sweep deletes
+chunks whose article record is missing or carries another hash (orphans of a
+killed run). Re-running converges to exactly one current set of chunks.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llama_index.core.base.embeddings.base import BaseEmbedding
+
+from .chunking import Chunk, chunk_article
+from .errors import ArticleError
+from .reading import SUPPORTED_EXTENSIONS, Article, read_path
+from .settings import Settings
+from .store import Store, now_iso
+
+Progress = Callable[[int, int, str], None]  # done, total, what
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    chunks_embedded: int = 0
+    chunks_total: int = 0
+    articles_total: int = 0
+    seconds: float = 0.0
+    problems: list[str] = field(default_factory=list)  # files that could not be ingested
+    notices: list[str] = field(default_factory=list)  # ingested, with a remark
+    files_read: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        return (
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
+            f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in store "
+            f"({self.articles_total} articles) in {self.seconds:.1f} s"
+            + (f"; {len(self.problems)} file(s) skipped" if self.problems else "")
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"summary": self.summary()}
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path
+    label: str  # article id for single-article files: path relative to its root
+
+
+def discover(paths: Iterable[Path], problems: list[str]) -> list[SourceFile]:
+    """Files under `paths` (recursively), refusing symlinks that leave their root."""
+    found: list[SourceFile] = []
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            problems.append(f"{root}: no such file or folder")
+            continue
+        if root.is_file():
+            found.append(SourceFile(root, root.name))
+            continue
+        real_root = root.resolve()
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if name.startswith("."):
+                    continue
+                path = Path(dirpath) / name
+                label = path.relative_to(root).as_posix()
+                if path.is_symlink():
+                    target = path.resolve()
+                    if not target.is_relative_to(real_root):
+                        problems.append(f"{label}: symlink points outside the corpus folder; not followed")
+                        continue
+                if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                    problems.append(
+                        f"{label}: unsupported file type {path.suffix or '(none)'!r}; "
+                        f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
+                    )
+                    continue
+                found.append(SourceFile(path, label))
+    return found
+
+
+def read_sources(
+    files: list[SourceFile], max_bytes: int, report: IngestReport
+) -> tuple[dict[str, Article], set[str]]:
+    """Articles by id, plus labels of files that exist but could not be read (kept as they were)."""
+    articles: dict[str, Article] = {}
+    failed: set[str] = set()
+    for f in files:
+        try:
+            result = read_path(f.path, max_bytes=max_bytes)
+        except ArticleError as exc:
+            report.problems.append(f"{f.label}: {exc.reason}")
+            failed.add(f.label)
+            continue
+        report.files_read += 1
+        report.notices += [n.replace(str(f.path), f.label) for n in result.notices]
+        for a in result.articles:
+            aid = f.label if a.id == f.path.name else f"{f.label}{a.id[len(f.path.name):]}"
+            article = Article(**(a.to_dict() | {"id": aid, "path": f.label}))
+            if aid in articles:
+                report.problems.append(f"{f.label}: duplicate article id {aid!r}; later copy skipped")
+                continue
+            articles[aid] = article
+    return articles, failed
+
+
+def sync(
+    store: Store,
+    embed_model: BaseEmbedding,
+    settings: Settings,
+    paths: list[Path] | None = None,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Make the store match the corpus folder (or add/update just `paths`)."""
+    t0 = time.perf_counter()
+    report = IngestReport()
+    if rebuild:
+        store.reset()
+    full_sync = paths is None
+    roots = [Path(settings.corpus_dir)] if full_sync else [Path(p) for p in paths]
+    files = discover(roots, report.problems)
+    seen_labels = {f.label for f in files}
+    articles, failed = read_sources(files, int(settings.max_file_mb * 1e6), report)
+
+    records = store.article_records()
+    todo: list[Article] = []
+    for aid, article in articles.items():
+        rec = records.get(aid)
+        if rec is None:
+            todo.append(article)
+        elif rec.get("content_hash") != article.content_hash:
+            todo.append(article)
+        else:
+            report.unchanged += 1
+    new_ids = {a.id for a in todo if a.id not in records}
+
+    # removals: only articles whose file is gone (or whose record vanished from a file read fine)
+    removed = []
+    for aid, rec in records.items():
+        if aid in articles:
+            continue
+        label = rec.get("path") or aid
+        if label in failed:
+            continue
+        if full_sync or label in seen_labels:
+            removed.append(aid)
+
+    _embed_and_store(store, embed_model, settings, todo, report, progress)
+    report.added = sum(1 for a in todo if a.id in new_ids)
+    report.updated = len(todo) - report.added
+
+    current = store.article_records()
+    stale_articles = set(removed)
+    stale = [
+        cid for cid, aid, h in store.chunk_index()
+        if aid in stale_articles or aid not in current or current[aid].get("content_hash") != h
+    ]
+    store.delete_chunks(stale)
+    store.delete_articles(removed)
+    report.removed = len(removed)
+
+    report.articles_total, report.chunks_total = store.counts()
+    report.seconds = time.perf_counter() - t0
+    store.set_store_meta(last_ingest=now_iso(), last_summary=report.summary())
+    return report
+
+
+def _embed_and_store(
+    store: Store,
+    embed_model: BaseEmbedding,
+    settings: Settings,
+    todo: list[Article],
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
+    planned = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in todo]
+    total = sum(len(c) for _, c in planned)
+    done = 0
+    batch: list[tuple[Article, list[Chunk]]] = []
+
+    def flush() -> None:
+        nonlocal done
+        chunks = [c for _, cs in batch for c in cs]
+        vectors = embed_model.get_text_embedding_batch([c.embed_text for c in chunks]) if chunks else []
+        pos = 0
+        for article, cs in batch:
+            store.add_chunks(cs, vectors[pos:pos + len(cs)])
+            pos += len(cs)
+            store.upsert_article(article, len(cs))
+            keep = {c.id for c in cs}
+            store.delete_chunks([cid for cid, aid, _ in store_chunks_of(store, article.id) if cid not in keep])
+        done += len(chunks)
+        report.chunks_embedded += len(chunks)
+        if progress:
+            progress(done, total, batch[-1][0].id)
+        batch.clear()
+
+    size = 0
+    for item in planned:
+        batch.append(item)
+        size += len(item[1])
+        if size >= settings.embed_batch_size * 4:
+            flush()
+            size = 0
+    if batch:
+        flush()
+
+
+def store_chunks_of(store: Store, article_id: str) -> list[tuple[str, str, str]]:
+    got = store.chunks.get(where={"article_id": article_id}, include=["metadatas"])
+    return [(cid, article_id, (m or {}).get("content_hash", "")) for cid, m in zip(got["ids"], got["metadatas"])]

@@ -1,0 +1,176 @@
+"""Hybrid retrieval: dense search in Chroma + BM25, fused by reciprocal rank.
+
+Filters (publisher, article ids, date range) apply to both halves. A date the
+question names (see `dates.question_date_range`) boosts chunks dated inside it;
+undated chunks are neither boosted nor dropped.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .chunking import header_for
+from .dates import DateRange, date_key
+from .lexical import LexicalIndex, signature
+from .reading import Article
+from .settings import Settings
+from .store import Store
+
+RRF_K = 60
+DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits."""
+
+    sources: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def where(self) -> dict[str, Any] | None:
+        parts: list[dict[str, Any]] = []
+        if self.sources:
+            parts.append({"source": {"$in": list(self.sources)}})
+        if self.article_ids:
+            parts.append({"article_id": {"$in": list(self.article_ids)}})
+        if self.since:
+            parts.append({"date_key": {"$gte": date_key(self.since)}})
+        if self.until:
+            parts.append({"date_key": {"$lte": date_key(self.until)}})
+            parts.append({"date_key": {"$gt": 0}})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def allows(self, meta: dict[str, Any]) -> bool:
+        if self.sources and meta.get("source") not in self.sources:
+            return False
+        if self.article_ids and meta.get("article_id") not in self.article_ids:
+            return False
+        key = int(meta.get("date_key") or 0)
+        if self.since and key < date_key(self.since):
+            return False
+        return not (self.until and (key == 0 or key > date_key(self.until)))
+
+
+@dataclass
+class Hit:
+    """A retrieved chunk with the evidence each half gave for it."""
+
+    chunk_id: str
+    article_id: str
+    text: str
+    start: int
+    end: int
+    meta: dict[str, Any]
+    dense: float = 0.0  # cosine similarity, 0 if dense search did not return it
+    lexical: float = 0.0  # BM25 score
+    score: float = 0.0  # fused
+    ranks: dict[str, int] = field(default_factory=dict)
+
+
+class HybridRetriever:
+    """Owns the lexical index of one store and fuses it with Chroma's dense search."""
+
+    def __init__(self, store: Store, embed_model: Any, settings: Settings) -> None:
+        self.store = store
+        self.embed_model = embed_model
+        self.settings = settings
+        self.path = Path(settings.store_dir) / "lexical" / f"{_safe_name(store.location)}-{settings.collection}.json"
+        self._lock = threading.Lock()
+        self._index: LexicalIndex | None = None
+        self._metas: dict[str, dict[str, Any]] = {}
+
+    def refresh(self, force: bool = False) -> LexicalIndex:
+        """Load the persisted index, rebuilding it if it does not cover exactly the stored chunks."""
+        with self._lock:
+            ids = self.store.chunks.get(include=[])["ids"] if not force else None
+            if not force and self._index is not None and self._index.signature == signature(ids):
+                return self._index
+            index = None if force else LexicalIndex.load(self.path)
+            if index is None or index.signature != signature(ids or []):
+                all_ids, docs, metas = self.store.all_chunks()
+                texts = [_lexical_text(d, m) for d, m in zip(docs, metas)]
+                index = LexicalIndex.build(all_ids, texts)
+                index.save(self.path)
+                self._metas = dict(zip(all_ids, metas))
+            else:
+                _, _, metas = self.store.get_chunks(index.ids) if index.ids else ([], [], [])
+                self._metas = dict(zip(index.ids, metas))
+            self._index = index
+            return index
+
+    @property
+    def index(self) -> LexicalIndex:
+        return self._index if self._index is not None else self.refresh()
+
+    def retrieve(
+        self,
+        query: str,
+        k: int,
+        filters: Filters | None = None,
+        date_range: DateRange | None = None,
+        query_embedding: list[float] | None = None,
+    ) -> list[Hit]:
+        """Top-k chunks for `query`, best first."""
+        filters = filters or Filters()
+        index = self.index
+        pool = max(4 * k, 30)
+        if query_embedding is None:
+            query_embedding = self.embed_model.get_query_embedding(query)
+        dense = self.store.dense_query(query_embedding, pool, filters.where())
+        scores = index.scores(query)
+        lexical: list[tuple[str, float]] = []
+        if len(scores):
+            order = np.argsort(-scores)
+            for n in order[: pool * 4]:
+                if scores[n] <= 0:
+                    break
+                cid = index.ids[n]
+                if filters.allows(self._metas.get(cid, {})):
+                    lexical.append((cid, float(scores[n])))
+                if len(lexical) >= pool:
+                    break
+        fused: dict[str, dict[str, Any]] = {}
+        for name, ranked in (("dense", dense), ("lexical", lexical)):
+            for rank, (cid, value) in enumerate(ranked, 1):
+                entry = fused.setdefault(cid, {"score": 0.0, "ranks": {}, "dense": 0.0, "lexical": 0.0})
+                entry["score"] += 1.0 / (RRF_K + rank)
+                entry["ranks"][name] = rank
+                entry[name] = value
+        if date_range:
+            for cid, entry in fused.items():
+                meta = self._metas.get(cid) or {}
+                if date_range.contains(meta.get("date") or None):
+                    entry["score"] += DATE_BOOST / (RRF_K + 1)
+        best = sorted(fused.items(), key=lambda kv: -kv[1]["score"])[:k]
+        ids, docs, metas = self.store.get_chunks([cid for cid, _ in best])
+        by_id = {cid: (d, m) for cid, d, m in zip(ids, docs, metas)}
+        hits = []
+        for cid, entry in best:
+            if cid not in by_id:
+                continue
+            doc, meta = by_id[cid]
+            hits.append(
+                Hit(cid, meta["article_id"], doc, int(meta["start"]), int(meta["end"]), meta,
+                    dense=entry["dense"], lexical=entry["lexical"], score=entry["score"], ranks=entry["ranks"])
+            )
+        return hits
+
+
+def _lexical_text(doc: str, meta: dict[str, Any]) -> str:
+    header = header_for(Article(id="", text="", title=meta.get("title") or None, source=meta.get("source") or None))
+    return f"{header}\n{doc}"
+
+
+def _safe_name(location: str) -> str:
+    import hashlib
+
+    return hashlib.sha1(location.encode()).hexdigest()[:10]

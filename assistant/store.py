@@ -1,0 +1,191 @@
+"""The Chroma store: one collection of chunks (with embeddings), one of articles.
+
+Embedded (`PersistentClient` under store_dir) by default; a Chroma server via
+`HttpClient` when `chroma_url` is set. Everything else is the same code path.
+The chunk collection records the embedding model it was built with.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from .chunking import Chunk
+from .errors import StoreError, StoreMismatchError
+from .reading import Article
+from .settings import Settings
+
+META_ID = "__store__"
+_PAGE = 2000
+
+
+def open_client(settings: Settings) -> Any:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1",
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises bare Exceptions for connection errors
+            raise StoreError(f"Chroma server {settings.chroma_url} is unreachable: {exc}") from None
+    path = Path(settings.store_dir) / "chroma"
+    path.mkdir(parents=True, exist_ok=True)
+    try:
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:
+        raise StoreError(f"cannot open the store at {path}: {exc}") from None
+
+
+class Store:
+    """Chunks and article records of one corpus."""
+
+    def __init__(self, settings: Settings, embed_model_name: str, embed_dim: int) -> None:
+        self.settings = settings
+        self.model_name = embed_model_name
+        self.dim = embed_dim
+        self.client = open_client(settings)
+        self.location = settings.chroma_url or str(Path(settings.store_dir) / "chroma")
+        self._open()
+
+    def _open(self) -> None:
+        name = self.settings.collection
+        try:
+            self.chunks = self.client.get_or_create_collection(
+                f"{name}_chunks",
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": self.model_name, "embedding_dim": self.dim},
+                embedding_function=None,
+            )
+            self.articles = self.client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+        except Exception as exc:
+            raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from None
+        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        if built_with != self.model_name:
+            raise StoreMismatchError(
+                f"the store at {self.location} was built with embedding model {built_with!r}, "
+                f"not {self.model_name!r}: rebuild it with `assistant ingest --rebuild`"
+            )
+
+    def reset(self) -> None:
+        """Drop both collections and recreate them empty (for --rebuild)."""
+        for suffix in ("chunks", "articles"):
+            try:
+                self.client.delete_collection(f"{self.settings.collection}_{suffix}")
+            except Exception:  # absent already
+                pass
+        self._open()
+
+    # --- articles ---------------------------------------------------------------------------
+    def article_records(self) -> dict[str, dict[str, Any]]:
+        """article id -> stored metadata (content_hash, title, ...), without texts."""
+        out: dict[str, dict[str, Any]] = {}
+        for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
+            out.update({i: m for i, m in zip(ids, metas) if i != META_ID})
+        return out
+
+    def upsert_article(self, article: Article, n_chunks: int) -> None:
+        meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text") and v is not None}
+        meta |= {"content_hash": article.content_hash, "n_chunks": n_chunks}
+        self.articles.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+
+    def delete_articles(self, ids: list[str]) -> None:
+        if ids:
+            self.articles.delete(ids=ids)
+
+    def get_article(self, article_id: str) -> dict[str, Any] | None:
+        got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
+        if not got["ids"] or article_id == META_ID:
+            return None
+        return {"id": article_id, "text": got["documents"][0], **(got["metadatas"][0] or {})}
+
+    def get_articles(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        ids = [i for i in dict.fromkeys(ids) if i != META_ID]
+        if not ids:
+            return {}
+        got = self.articles.get(ids=ids, include=["documents", "metadatas"])
+        return {i: {"id": i, "text": d, **(m or {})} for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+
+    def store_meta(self) -> dict[str, Any]:
+        got = self.articles.get(ids=[META_ID], include=["metadatas"])
+        return dict(got["metadatas"][0] or {}) if got["ids"] else {}
+
+    def set_store_meta(self, **values: Any) -> None:
+        meta = self.store_meta() | values
+        self.articles.upsert(ids=[META_ID], embeddings=[[1.0]], documents=[""], metadatas=[meta])
+
+    # --- chunks -----------------------------------------------------------------------------
+    def chunk_index(self) -> list[tuple[str, str, str]]:
+        """(chunk id, article id, content hash) for every stored chunk."""
+        rows = []
+        for ids, metas, _ in self._pages(self.chunks, ["metadatas"]):
+            rows += [(i, m.get("article_id", ""), m.get("content_hash", "")) for i, m in zip(ids, metas)]
+        return rows
+
+    def add_chunks(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
+        if chunks:
+            self.chunks.upsert(
+                ids=[c.id for c in chunks],
+                embeddings=embeddings,
+                documents=[c.text for c in chunks],
+                metadatas=[c.metadata for c in chunks],
+            )
+
+    def delete_chunks(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _PAGE):
+            self.chunks.delete(ids=ids[i:i + _PAGE])
+
+    def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        ids: list[str] = []
+        docs: list[str] = []
+        metas: list[dict[str, Any]] = []
+        for i, m, d in self._pages(self.chunks, ["metadatas", "documents"]):
+            ids += i
+            metas += m
+            docs += d
+        return ids, docs, metas
+
+    def get_chunks(self, ids: list[str]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
+        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
+        order = {cid: n for n, cid in enumerate(got["ids"])}
+        keep = [cid for cid in ids if cid in order]
+        return (keep, [got["documents"][order[c]] for c in keep], [got["metadatas"][order[c]] for c in keep])
+
+    def dense_query(self, embedding: list[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity), best first."""
+        count = self.chunks.count()
+        if count == 0:
+            return []
+        res = self.chunks.query(
+            query_embeddings=[embedding], n_results=min(n, count), where=where or None, include=["distances"]
+        )
+        return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0])]
+
+    def counts(self) -> tuple[int, int]:
+        return max(self.articles.count() - (1 if self.store_meta() else 0), 0), self.chunks.count()
+
+    def _pages(self, collection: Any, include: list[str]) -> Iterable[tuple[list[str], list[Any], list[Any]]]:
+        offset = 0
+        while True:
+            got = collection.get(include=include, limit=_PAGE, offset=offset)
+            if not got["ids"]:
+                return
+            metas = got.get("metadatas") or [{}] * len(got["ids"])
+            docs = got.get("documents") or [""] * len(got["ids"])
+            yield got["ids"], [m or {} for m in metas], docs
+            offset += len(got["ids"])
+            if len(got["ids"]) < _PAGE:
+                return
+
+
+def now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
