@@ -1,4 +1,10 @@
-"""Entry point of the chat app: `python app.py [--host H] [--port N] [--auth user:pass]`."""
+"""Start the chat: `python app.py [--host H] [--port N] [--auth user:pass]`.
+
+Settings come from ASSISTANT_* variables (see `assistant settings`), with these
+flags on top. The corpus folder is synced into the store first (with a progress
+bar when there is something to embed), then the app serves on
+http://127.0.0.1:7860 by default. Binding to any other address needs a password.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +12,11 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    try:
-        from assistant.chat import main as chat_main
-    except ImportError:  # the chat app is not built yet: sync and report instead
-        from assistant.cli import main as cli_main
+    from assistant.offline import prepare_offline
 
-        code = cli_main(["ingest"])
-        return code or cli_main(["status"])
+    prepare_offline()  # before gradio or any model library is imported
+    from assistant.chat import main as chat_main
+
     return chat_main(argv)
 
 

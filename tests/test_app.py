@@ -1,0 +1,374 @@
+"""The chat app as programs and people start it: `python app.py --port N`, used through gradio_client.
+
+Real parts only: a real server process on a free loopback port, the bundled embedding
+model, an embedded Chroma store in a tmp dir, gradio_client over HTTP.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant import chat_render as render
+from assistant.chat import (
+    answer_options,
+    check_bind,
+    conversation_of,
+    is_loopback,
+    safe_file_name,
+    save_upload,
+)
+from assistant.errors import ConfigError
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_CORPUS = ROOT / "corpus"
+AUTH = ("reader", "s3cret-pass")
+UPLOAD_LIMIT_MB = 0.05  # the server under test refuses uploads over 50 kB
+
+LIGHTHOUSE_ARTICLE = """Port Quillan Lighthouse Will Rise 83 Metres, Harbour Authority Says
+Quillan Coast Gazette
+March 3, 2024
+The Zorbian Harbour Authority said on Tuesday that the new lighthouse at Port Quillan will be 83 metres tall.
+Construction of the tower, paid for by a levy on visiting cruise ships, is expected to take two years.
+The old lighthouse, built in 1911, will become a maritime museum run by the town council.
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def app_env(corpus: Path, store: Path, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_STORE_DIR": str(store), "PYTHONUNBUFFERED": "1"}
+    return env | more
+
+
+def wait_for_page(url: str, proc: subprocess.Popen[Any], timeout: float = 240.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"app.py exited with {proc.returncode} before serving")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.3)
+    raise AssertionError(f"no page at {url} after {timeout:.0f} s")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`python app.py --port N --auth user:pass` on a private copy of the corpus and a fresh store."""
+    base = tmp_path_factory.mktemp("app")
+    corpus = base / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)
+    port = free_port()
+    log = (base / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "app.py", "--port", str(port), "--auth", ":".join(AUTH)],
+        cwd=ROOT, env=app_env(corpus, base / "store", ASSISTANT_MAX_UPLOAD_MB=str(UPLOAD_LIMIT_MB)),
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_for_page(url, proc)
+        yield {"url": url, "corpus": corpus, "log": base / "server.log", "proc": proc}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def client(server: dict[str, Any]) -> Any:
+    from gradio_client import Client
+
+    return Client(server["url"], auth=AUTH, verbose=False)
+
+
+def article_text(c: Any, source: str) -> str:
+    return c.predict(source, api_name="/article")["text"]
+
+
+def assert_quotes_exact(c: Any, answer: dict[str, Any]) -> None:
+    texts: dict[str, str] = {}
+    for cit in answer["citations"]:
+        text = texts.setdefault(cit["source"], article_text(c, cit["source"]))
+        assert text[cit["start"]:cit["end"]] == cit["quote"], cit
+        assert f"[{cit['number']}]" in answer["text"]
+
+
+# --- through the running app ------------------------------------------------------------------------
+@pytest.mark.slow
+def test_ask_endpoint_returns_cited_answer_whose_quotes_are_exact_article_text(server: dict[str, Any]) -> None:
+    c = client(server)
+    answer = c.predict(
+        "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?", [], api_name="/ask"
+    )
+    assert not answer["abstained"]
+    assert answer["citations"], answer
+    assert "eight" in answer["text"].lower() or "8" in answer["text"]
+    assert {"number", "source", "title", "date", "quote", "start", "end"} <= set(answer["citations"][0])
+    assert_quotes_exact(c, answer)
+
+
+@pytest.mark.slow
+def test_follow_up_question_is_answered_from_the_conversation_history(server: dict[str, Any]) -> None:
+    c = client(server)
+    first = c.predict("What is Kataib Hezbollah?", [], api_name="/ask")
+    assert first["citations"]
+    history = [{"role": "user", "content": "What is Kataib Hezbollah?"},
+               {"role": "assistant", "content": first["text"]}]
+    follow = c.predict("Since when has the US treated it as a terrorist group?", history, api_name="/ask")
+    assert "2009" in follow["text"], follow
+    assert "001_d0b1d9f66b66a1cb.txt" in {cit["source"] for cit in follow["citations"]}
+    assert_quotes_exact(c, follow)
+
+
+@pytest.mark.slow
+def test_uploaded_article_is_saved_in_the_corpus_and_answerable_at_once(
+    server: dict[str, Any], tmp_path: Path
+) -> None:
+    from gradio_client import handle_file
+
+    c = client(server)
+    path = tmp_path / "port quillan <lighthouse>.txt"
+    path.write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+    report = c.predict([handle_file(str(path))], api_name="/upload")
+    assert not report["refused"] and not report["problems"], report
+    [saved] = report["saved"]
+    name = saved["article"]
+    assert name == "port_quillan_lighthouse.txt"  # sanitised: no spaces, no angle brackets
+    assert (server["corpus"] / name).read_text(encoding="utf-8") == LIGHTHOUSE_ARTICLE
+    assert "1 added" in report["summary"]
+
+    answer = c.predict("How tall will the new lighthouse at Port Quillan be?", [], api_name="/ask")
+    assert "83" in answer["text"], answer
+    assert name in {cit["source"] for cit in answer["citations"]}
+    assert_quotes_exact(c, answer)
+    cited = next(cit for cit in answer["citations"] if cit["source"] == name)
+    assert cited["title"] == "Port Quillan Lighthouse Will Rise 83 Metres, Harbour Authority Says"
+
+    # the seed articles are all still there and still answerable
+    again = c.predict("Who is Yehia Rasool?", [], api_name="/ask")
+    assert again["citations"] and not again["abstained"]
+
+
+@pytest.mark.slow
+def test_upload_with_a_taken_name_keeps_both_files_and_refuses_bad_types_and_sizes(
+    server: dict[str, Any], tmp_path: Path
+) -> None:
+    from gradio_client import handle_file
+
+    c = client(server)
+    seed = "004_9d055321525b4e51.txt"
+    before = (server["corpus"] / seed).read_bytes()
+    clash = tmp_path / seed
+    clash.write_text("Harbour Notes\nQuillan Coast Gazette\nThe ferry to Port Quillan now leaves at 07:40 "
+                     "every weekday, the operator said.\n", encoding="utf-8")
+    pdf = tmp_path / "report.pdf"
+    pdf.write_bytes(b"%PDF-1.4 not an article")
+    big = tmp_path / "huge.txt"
+    big.write_text("Huge story.\n" + "word " * 20_000, encoding="utf-8")  # ~100 kB > the 50 kB limit
+    report = c.predict([handle_file(str(p)) for p in (clash, pdf, big)], api_name="/upload")
+
+    assert (server["corpus"] / seed).read_bytes() == before  # never overwritten
+    [saved] = report["saved"]
+    assert saved == {"file": seed, "article": "004_9d055321525b4e51-2.txt"}
+    refused = " ".join(report["refused"])
+    assert "report.pdf: refused, unsupported file type '.pdf'" in refused
+    assert "huge.txt: refused, too large" in refused and "0.05 MB" in refused
+    assert not (server["corpus"] / "report.pdf").exists() and not (server["corpus"] / "huge.txt").exists()
+    # the original article is still what answers its own question
+    answer = c.predict("Who is Yehia Rasool?", [], api_name="/ask")
+    assert answer["citations"]
+    assert_quotes_exact(c, answer)
+
+
+@pytest.mark.slow
+def test_api_errors_come_back_as_one_line_messages_not_tracebacks(server: dict[str, Any]) -> None:
+    from gradio_client.exceptions import AppError
+
+    c = client(server)
+    cases = [
+        (("   ", []), "question is empty"),
+        (("Who is Yehia Rasool?", [{"speaker": "me"}]), "history must be a list"),
+    ]
+    for args, expected in cases:
+        with pytest.raises(AppError) as err:
+            c.predict(*args, api_name="/ask")
+        assert expected in str(err.value) and "Traceback" not in str(err.value)
+    with pytest.raises(AppError, match="since: expected a date like 2024-01-31"):
+        c.predict("Who is Yehia Rasool?", [], None, "last week", api_name="/ask")
+    with pytest.raises(AppError, match="no article"):
+        c.predict("nope.txt", api_name="/article")
+
+
+@pytest.mark.slow
+def test_twenty_simultaneous_questions_are_all_answered_each_with_its_own_citations(
+    server: dict[str, Any],
+) -> None:
+    from gradio_client import Client
+
+    questions = [
+        "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?",
+        "Since when has the US designated Kataib Hezbollah a terrorist organization?",
+        "Who is Yehia Rasool?",
+        "How many US troops are deployed in Iraq?",
+        "Where was the attack on the Kataib Hezbollah drone experts launched from?",
+    ]
+    reference_client = client(server)
+    expected = {q: reference_client.predict(q, [], api_name="/ask") for q in questions}
+    for q, answer in expected.items():
+        assert answer["citations"], (q, answer)
+
+    asked = [questions[i % len(questions)] for i in range(20)]
+    results: list[Any] = [None] * len(asked)
+    start = threading.Barrier(len(asked))
+
+    def worker(i: int) -> None:
+        try:
+            c = Client(server["url"], auth=AUTH, verbose=False)
+            start.wait()
+            results[i] = c.predict(asked[i], [], api_name="/ask")
+        except Exception as exc:  # recorded and asserted on below
+            results[i] = exc
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(asked))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+
+    errors = [r for r in results if not isinstance(r, dict)]
+    assert not errors, errors
+    for q, answer in zip(asked, results):
+        assert answer["question"] == q
+        assert answer["text"] == expected[q]["text"]
+        got = [(c["source"], c["start"], c["end"]) for c in answer["citations"]]
+        assert got == [(c["source"], c["start"], c["end"]) for c in expected[q]["citations"]]
+
+
+@pytest.mark.slow
+def test_the_app_requires_the_password_it_was_started_with(server: dict[str, Any]) -> None:
+    from gradio_client import Client
+
+    with pytest.raises(Exception):  # noqa: B017 - gradio_client raises different types across versions
+        Client(server["url"], verbose=False).predict("Who is Yehia Rasool?", [], api_name="/ask")
+    with pytest.raises(ValueError):
+        Client(server["url"], auth=("reader", "wrong"), verbose=False)
+
+
+@pytest.mark.slow
+def test_app_refuses_to_bind_beyond_loopback_without_a_password(tmp_path: Path) -> None:
+    env = app_env(tmp_path / "corpus", tmp_path / "store")
+    for cmd in ([sys.executable, "app.py", "--host", "0.0.0.0", "--port", str(free_port())],
+                [sys.executable, "-m", "assistant", "serve", "--host", "0.0.0.0"]):
+        done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 2
+        lines = done.stderr.strip().splitlines()
+        assert len(lines) == 1 and "refusing to serve on 0.0.0.0 without a password" in lines[0]
+        assert "--auth user:pass" in lines[0] and "ASSISTANT_AUTH" in lines[0]
+    assert not (tmp_path / "store").exists()  # refused before touching anything
+
+
+# --- the parts, without a server ---------------------------------------------------------------------
+def test_only_loopback_addresses_may_be_served_without_a_password() -> None:
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4") and not is_loopback("example.org")
+    with pytest.raises(ConfigError, match="without a password"):
+        check_bind(Settings.from_env(env={}, host="0.0.0.0"))
+    assert check_bind(Settings.from_env(env={}, host="0.0.0.0", auth="a:b")) == ("a", "b")
+    assert check_bind(Settings.from_env(env={"ASSISTANT_AUTH": "u:p:q"}, host="10.1.2.3")) == ("u", "p:q")
+    with pytest.raises(ConfigError, match="user:password"):
+        check_bind(Settings.from_env(env={}, auth="nocolon"))
+
+
+def test_upload_names_are_sanitised_to_plain_file_names() -> None:
+    assert safe_file_name("../../etc/passwd.txt") == "passwd.txt"
+    assert safe_file_name("C:\\Users\\me\\Story One.HTML") == "Story_One.html"
+    assert safe_file_name(".hidden.md") == "hidden.md"
+    assert safe_file_name("<script>.json") == "script.json"
+    assert safe_file_name("Ünïcode näme.jsonl") == "Unicode_name.jsonl"
+    assert safe_file_name("....txt") == "article.txt"
+
+
+def test_saving_an_upload_never_overwrites_a_different_file(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("first")
+    assert save_upload(tmp_path, "a.txt", b"first", set()) == ("a.txt", False)  # identical: reused
+    assert save_upload(tmp_path, "a.txt", b"second", set()) == ("a-2.txt", True)
+    assert save_upload(tmp_path, "a.txt", b"third", set()) == ("a-3.txt", True)
+    assert save_upload(tmp_path, "b.txt", b"x", {"b.txt"}) == ("b-2.txt", True)  # id taken in the store
+    assert (tmp_path / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-2.txt", "a-3.txt", "a.txt", "b-2.txt"]
+
+
+def test_filters_are_checked_before_asking() -> None:
+    assert answer_options(" 2024-01-01 ", "", ["ICARO Media Group"], "extractive") == {
+        "since": "2024-01-01", "sources": ["ICARO Media Group"], "answerer": "extractive"}
+    for bad in ("2024-13-01", "01/02/2024", "yesterday"):
+        with pytest.raises(ConfigError, match="since: expected a date"):
+            answer_options(bad, None, None, None)
+    with pytest.raises(ConfigError, match="is after until"):
+        answer_options("2024-02-01", "2024-01-01", None, None)
+
+
+def test_history_sent_with_a_follow_up_leaves_out_failed_turns() -> None:
+    turns = [{"question": "q1", "answer": {"text": "a1 [1]"}}, {"question": "q2", "error": "boom"}]
+    assert conversation_of(turns) == [{"role": "user", "content": "q1"},
+                                      {"role": "assistant", "content": "a1 [1]"}]
+
+
+def test_rendered_cards_escape_article_text_and_mark_the_quote() -> None:
+    text = 'Intro <b>bold</b>. The <script>alert(1)</script> line is "quoted". Outro <img src=x onerror=y>.'
+    start = text.index("The <script>")
+    end = text.index('"quoted".') + len('"quoted".')
+    answer = {"abstained": False, "text": "x [1]", "citations": [
+        {"number": 1, "source": "evil<1>.txt", "title": "<i>T</i>", "date": None, "quote": text[start:end],
+         "start": start, "end": end, "publisher": None}]}
+    html = render.sources_panel(answer, {"evil<1>.txt": {"text": text, "title": "<i>T</i>"}})
+    assert "<script>" not in html and "<img" not in html and "<b>" not in html and "<i>" not in html
+    assert "<mark>The &lt;script&gt;alert(1)&lt;/script&gt; line is &quot;quoted&quot;.</mark>" in html
+    assert "date not stated" in html and "publisher not stated" in html and "evil&lt;1&gt;.txt" in html
+    assert "Open the whole article" in html
+
+
+def test_card_title_falls_back_to_the_article_id() -> None:
+    answer = {"abstained": False, "text": "x [1]", "citations": [
+        {"number": 1, "source": "001_x.txt", "title": None, "date": "2023-11-22", "quote": "Hi.", "start": 0,
+         "end": 3, "publisher": "Wire"}]}
+    html = render.sources_panel(answer, {"001_x.txt": {"text": "Hi. More."}})
+    assert '<span class="src-title">001_x.txt</span>' in html and "Wire · 2023-11-22" in html
+
+
+def test_an_abstained_answer_renders_a_notice_and_no_cards() -> None:
+    html = render.sources_panel({"abstained": True, "text": "The articles don't say.", "citations": []}, {})
+    assert "abstain-notice" in html and "src-card" not in html
+    assert render.chat_answer("The articles don't say.", True).startswith("**⚠ Not in the articles**")
+
+
+def test_chat_text_shows_markup_and_markdown_literally() -> None:
+    shown = render.chat_text("<img src=x onerror=alert(1)> *not bold* [1]")
+    assert "<" not in shown and ">" not in shown
+    assert shown == "&lt;img src=x onerror=alert\\(1\\)&gt; \\*not bold\\* \\[1\\]"
