@@ -25,6 +25,7 @@ class Assistant:
         self._llm = llm
         self._store: Any = None
         self._retriever: Any = None
+        self._sentence_cache: Any = None
         self._lock = threading.RLock()
         self._ingest_lock = threading.Lock()
 
@@ -66,6 +67,24 @@ class Assistant:
 
                 self._retriever = HybridRetriever(self.store, self.embed_model, self.settings)
             return self._retriever
+
+    @property
+    def sentence_cache(self) -> Any:
+        with self._lock:
+            if self._sentence_cache is None:
+                from .evidence import SentenceEmbeddings
+
+                self._sentence_cache = SentenceEmbeddings(self.embed_model)
+            return self._sentence_cache
+
+    @property
+    def llm(self) -> Any:
+        with self._lock:
+            if self._llm is None:
+                from .llms import load_llm
+
+                self._llm = load_llm(self.settings)
+            return self._llm
 
     # --- ingestion ------------------------------------------------------------------------------
     def ingest(

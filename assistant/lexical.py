@@ -14,6 +14,7 @@ import os
 import re
 import unicodedata
 from collections import Counter
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -38,12 +39,37 @@ def fold(text: str) -> str:
     return re.sub(r"['’‘`]", "", text)
 
 
+TOKENIZER_VERSION = "porter-3"  # part of the signature: a tokenizer change rebuilds persisted indexes
+
+
+# news wording that means the same thing, folded onto one stem (after Porter)
+SYNONYMS = {
+    "death": "kill", "dead": "kill", "die": "kill", "di": "kill", "fatal": "kill", "casualti": "kill",
+    "airstrik": "strike", "bomb": "strike", "bombard": "strike", "wound": "injur",
+    "soldier": "troop", "personnel": "troop", "servic": "troop", "individu": "peopl", "person": "peopl",
+}
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    stemmed = _porter().stem(word)
+    return SYNONYMS.get(stemmed, stemmed)
+
+
+@lru_cache(maxsize=1)
+def _porter() -> Any:
+    from nltk.stem.porter import PorterStemmer
+
+    return PorterStemmer()
+
+
 def tokenize(text: str) -> list[str]:
-    return [t for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
+    """Folded, stop-word-free, Porter-stemmed words: "Strikes killed" -> ["strike", "kill"]."""
+    return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
 def signature(chunk_ids: list[str]) -> str:
-    h = hashlib.sha256()
+    h = hashlib.sha256(TOKENIZER_VERSION.encode())
     for cid in sorted(chunk_ids):
         h.update(cid.encode("utf-8") + b"\0")
     return h.hexdigest()
@@ -66,7 +92,7 @@ class LexicalIndex:
                 tfs.append(tf)
         self._raw = {t: (d, f) for t, (d, f) in postings.items()}
         self.lengths = lengths
-        self.postings = {t: (np.array(d, dtype=np.int32), np.array(f, dtype=np.float32)) for t, (d, f) in postings.items()}
+        self.postings = _arrays(self._raw)
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> LexicalIndex:
@@ -115,7 +141,9 @@ class LexicalIndex:
         index.lengths = np.array(payload["lengths"], dtype=np.float32)
         index.avgdl = float(index.lengths.mean()) if len(index.ids) else 1.0
         index._raw = {t: (d, f) for t, (d, f) in payload["postings"].items()}
-        index.postings = {
-            t: (np.array(d, dtype=np.int32), np.array(f, dtype=np.float32)) for t, (d, f) in index._raw.items()
-        }
+        index.postings = _arrays(index._raw)
         return index
+
+
+def _arrays(raw: dict[str, tuple[list[int], list[int]]]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    return {t: (np.array(d, dtype=np.int32), np.array(f, dtype=np.float32)) for t, (d, f) in raw.items()}

@@ -1,0 +1,235 @@
+"""Candidate sentences from retrieved chunks, scored as evidence for a question.
+
+A sentence's score mixes (a) cosine similarity of its own embedding to the
+question, (b) the idf-weighted share of the question's words it contains, (c)
+the rank of the chunk it came from, and (d) whether it holds the kind of thing
+asked for (a number for "how many", a date for "when", ...). The same scores
+decide abstention (see `Evidence.strength`).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .chunking import sentence_spans
+from .dates import DateRange
+from .lexical import LexicalIndex, fold, tokenize
+from .retrieval import Hit
+
+NUMBER_WORDS = (
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty thirty forty fifty hundred thousand dozens dozen".split()
+)
+_NUMBER = re.compile(r"\b(\d[\d,.]*|" + "|".join(NUMBER_WORDS) + r")\b", re.I)
+_DATE = re.compile(
+    r"\b((19|20)\d{2}|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|overnight|yesterday|today|last week|"
+    r"\d{1,2}:\d{2})\b",
+    re.I,
+)
+# question words that say what is asked, not what about: never "missing" evidence
+GENERIC = frozenset(tokenize(
+    "what who whom when where why how which many much tell say said says according know known happen "
+    "happened describe report reported name named mention mentioned give given call called article articles "
+    "news story day date year time number"
+))
+_PLACE_HINT = re.compile(r"\b(in|at|near|from|of)\s+(the\s+)?[A-Z][a-z]")
+
+
+def answer_kind(question: str) -> str | None:
+    q = question.lower()
+    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bhow large\b", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|time)\b|\bsince when\b|\bhow long\b", q):
+        return "date"
+    if re.search(r"\bwhere\b|\bwhich (city|town|province|country|base|place)\b", q):
+        return "place"
+    if re.search(r"^\s*who\b|\bwho (is|was|were|are)\b", q):
+        return "person"
+    return None
+
+
+def stems(text: str) -> set[str]:
+    return set(tokenize(text))
+
+
+@dataclass
+class Sentence:
+    article_id: str
+    start: int
+    end: int
+    text: str
+    chunk_rank: int
+    meta: dict[str, Any]  # the article record: title, date, source, content_hash, ...
+    dense: float = 0.0
+    overlap: float = 0.0
+    kind_match: bool = False
+    score: float = 0.0
+
+
+class SentenceEmbeddings:
+    """Cache of sentence vectors keyed by (article, content hash, offset): each is embedded once."""
+
+    def __init__(self, embed_model: Any, max_items: int = 200_000) -> None:
+        self.embed_model = embed_model
+        self.max_items = max_items
+        self._cache: dict[tuple[str, str, int], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def vectors(self, sentences: list[Sentence]) -> np.ndarray:
+        keys = [(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]
+        with self._lock:
+            missing = [(k, s.text) for k, s in zip(keys, sentences) if k not in self._cache]
+        if missing:
+            vecs = self.embed_model.get_text_embedding_batch([t for _, t in missing])
+            with self._lock:
+                if len(self._cache) > self.max_items:
+                    self._cache.clear()
+                for (k, _), v in zip(missing, vecs):
+                    self._cache[k] = np.asarray(v, dtype=np.float32)
+        with self._lock:
+            return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 1), np.float32)
+
+
+@dataclass
+class Evidence:
+    sentences: list[Sentence]  # scored, best first
+    question_terms: list[str]
+    coverage: float  # idf-weighted share of the question's words found anywhere in the evidence
+    missing: list[str]  # rare question words found nowhere in the evidence
+
+    @property
+    def best(self) -> float:
+        return self.sentences[0].score if self.sentences else 0.0
+
+    def strength(self) -> float:
+        """One number for 'do the articles answer this': best sentence score times coverage."""
+        return self.best * (0.5 + 0.5 * self.coverage)
+
+
+def gather(
+    hits: list[Hit],
+    articles: dict[str, dict[str, Any]],
+    question: str,
+    search_query: str,
+    query_vec: list[float],
+    cache: SentenceEmbeddings,
+    index: LexicalIndex,
+    date_range: DateRange | None = None,
+) -> Evidence:
+    """Every sentence of the retrieved chunks, scored for `question`."""
+    seen: set[tuple[str, int]] = set()
+    sentences: list[Sentence] = []
+    for rank, hit in enumerate(hits):
+        art = articles.get(hit.article_id)
+        if art is None or art.get("content_hash") != hit.meta.get("content_hash"):
+            continue  # chunk of a version being replaced (an interrupted ingest): ignore
+        text = art["text"]
+        for s, e in sentence_spans(text[hit.start:hit.end]):
+            start, end = hit.start + s, hit.start + e
+            if (hit.article_id, start) in seen:
+                continue
+            seen.add((hit.article_id, start))
+            sentences.append(Sentence(hit.article_id, start, end, text[start:end], rank, art))
+    searched = search_query.replace(date_range.phrase, " ") if date_range else search_query
+    q_stems = stems(searched) - GENERIC
+    names = name_stems(searched) - GENERIC
+    # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
+    weights = {
+        t: index.idf(t) if t in index.postings else (_max_idf(index) if t in names else _median_idf(index))
+        for t in q_stems
+    }
+    for t in focus_stems(searched) & weights.keys():
+        weights[t] *= FOCUS_WEIGHT
+    total = sum(weights.values()) or 1.0
+    kind = answer_kind(question)
+    focus = focus_stems(searched)
+    general = bool(_GENERAL.search(question))
+    if sentences:
+        vecs = cache.vectors(sentences)
+        dense = vecs @ np.asarray(query_vec, dtype=np.float32)
+    else:
+        dense = np.zeros(0)
+    found: set[str] = set()
+    for sent, sim in zip(sentences, dense):
+        s_stems = stems(sent.text) | stems(sent.meta.get("title") or "")
+        hit_terms = q_stems & s_stems
+        found |= hit_terms
+        sent.dense = float(sim)
+        sent.overlap = sum(weights[t] for t in hit_terms) / total
+        sent.kind_match = _matches_kind(kind, sent.text) and (not focus or bool(focus & s_stems))
+        in_range = bool(date_range and date_range.contains(sent.meta.get("date") or None))
+        lede = general and sent.start == 0
+        sent.score = (
+            0.5 * _dense_scale(sent.dense)
+            + 0.5 * sent.overlap
+            + (0.08 if sent.kind_match else 0.0)
+            + (0.15 if in_range else 0.0)
+            + (0.15 if lede else 0.0)
+            - 0.01 * sent.chunk_rank
+        )
+    sentences.sort(key=lambda s: -s.score)
+    coverage = sum(weights[t] for t in found) / total
+    missing = [t for t in names - found if weights.get(t, 0.0) >= 0.6 * _max_idf(index)]
+    return Evidence(sentences, sorted(q_stems), coverage, sorted(missing))
+
+
+FOCUS_WEIGHT = 3.0
+# "what happened ...": a news story's first sentence (the lede) is its summary
+_GENERAL = re.compile(r"\bwhat (happened|was reported|is the (news|story)|is going on)\b|\bsummar", re.I)
+_FOCUS = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+
+
+def focus_stems(question: str) -> set[str]:
+    """What a "how many" question counts and what happened to it: "how many people were injured"."""
+    m = _FOCUS.search(question)
+    return set(tokenize(m.group(1))) - GENERIC if m else set()
+
+
+def _median_idf(index: LexicalIndex) -> float:
+    if not index.postings:
+        return 1.0
+    dfs = sorted(len(d) for d, _ in index.postings.values())
+    import math
+
+    df = dfs[len(dfs) // 2]
+    return math.log(1 + (len(index.ids) - df + 0.5) / (df + 0.5))
+
+
+def name_stems(question: str) -> set[str]:
+    """Stems of the names a question uses: capitalised words after the first, and acronyms."""
+    words = re.findall(r"[\w'’-]+", question)
+    return {t for w in words[1:] if w[:1].isupper() and not w.isdigit() for t in tokenize(w)}
+
+
+def _dense_scale(sim: float) -> float:
+    """e5 cosines crowd into 0.7-0.92; spread that band over 0-1."""
+    return float(min(max((sim - 0.72) / 0.18, 0.0), 1.0))
+
+
+def _max_idf(index: LexicalIndex) -> float:
+    n = max(len(index.ids), 1)
+    import math
+
+    return math.log(1 + (n + 0.5) / 0.5)
+
+
+def _matches_kind(kind: str | None, text: str) -> bool:
+    if kind == "number":
+        return bool(_NUMBER.search(text))
+    if kind == "date":
+        return bool(_DATE.search(text))
+    if kind == "place":
+        return bool(_PLACE_HINT.search(text))
+    if kind == "person":
+        return bool(re.search(r"\b[A-Z][a-z]+ [A-Z][a-z]+", text))
+    return False
+
+
+def numbers_in(text: str) -> set[str]:
+    return {fold(m) for m in _NUMBER.findall(text)}

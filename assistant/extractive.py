@@ -1,0 +1,119 @@
+"""The default, fully offline answerer: quote the sentences that answer the question.
+
+The answer is one to three sentences copied verbatim from the articles, each
+followed by its [n]; so every claim is grounded by construction. When the best
+sentences come from different articles and disagree on the figure or date asked
+for, each is introduced with its article and date, so separate events stay apart.
+"""
+
+from __future__ import annotations
+
+from .citations import Answer, Citation
+from .evidence import Evidence, Sentence, answer_kind, numbers_in, stems
+
+MAX_SENTENCES = 3
+RELATIVE_FLOOR = 0.8  # a further sentence must score at least this share of the best one
+ADJACENT_FLOOR = 0.65  # ... or this share when it directly follows a chosen sentence (answers spill over)
+ABSTAIN_TEXT = "The articles don't say."
+
+
+def abstention(question: str, reason: str) -> Answer:
+    return Answer(question=question, text=f"{ABSTAIN_TEXT} {reason}".strip(), abstained=True)
+
+
+def select(evidence: Evidence, question: str) -> list[Sentence]:
+    """Best sentence, plus up to two that add something and score close to it."""
+    if not evidence.sentences:
+        return []
+    best = evidence.sentences[0]
+    chosen = [best]
+    covered = stems(best.text)
+    kind = answer_kind(question)
+    if kind and not best.kind_match:
+        # the answer often spills into the next sentence: "...held a parade." "The ceremony in Diyala..."
+        follow = next((c for c in evidence.sentences if c.article_id == best.article_id and c.kind_match
+                       and 0 < c.start - best.end <= 3), None)
+        if follow is not None:
+            chosen.append(follow)
+            covered |= stems(follow.text)
+    for cand in evidence.sentences[1:]:
+        if len(chosen) >= MAX_SENTENCES or cand.score < ADJACENT_FLOOR * best.score:
+            break
+        follows = any(c.article_id == cand.article_id and 0 < cand.start - c.end <= 3 for c in chosen)
+        if cand in chosen or (cand.score < RELATIVE_FLOOR * best.score and not follows
+                              and not _other_event(cand, best, chosen, kind)):
+            continue
+        cand_stems = stems(cand.text)
+        if _similar(cand_stems, covered):
+            continue  # says the same again
+        other_event = _other_event(cand, best, chosen, kind)
+        adds_question_words = bool((set(evidence.question_terms) & cand_stems) - covered)
+        if other_event or adds_question_words:
+            chosen.append(cand)
+            covered |= cand_stems
+    return chosen
+
+
+def _other_event(cand: Sentence, best: Sentence, chosen: list[Sentence], kind: str | None) -> bool:
+    """Another article's figure or date for the same question: a look-alike event to keep apart.
+    It must match the question as well as the best sentence does, so a question that names its
+    event ("the Friday strikes") does not pull in the others."""
+    return (
+        kind in ("number", "date")
+        and cand.kind_match
+        and best.kind_match
+        and cand.article_id not in {c.article_id for c in chosen}
+        and cand.overlap >= 0.8 * best.overlap
+    )
+
+
+def _similar(a: set[str], b: set[str]) -> bool:
+    return bool(a) and len(a & b) / len(a) >= 0.7
+
+
+def several_events(chosen: list[Sentence], question: str) -> bool:
+    """Different articles giving different figures/dates for the thing asked: keep them apart."""
+    if answer_kind(question) not in ("number", "date") or len({s.article_id for s in chosen}) < 2:
+        return False
+    figures = [frozenset(numbers_in(s.text)) for s in chosen if s.kind_match]
+    return len(set(figures)) > 1
+
+
+def compose(question: str, chosen: list[Sentence], confidence: float, dated: bool = False) -> Answer:
+    """Quote the chosen sentences; name article and date where events must stay apart or a date is asked."""
+    citations = []
+    parts = []
+    apart = several_events(chosen, question)
+    label_dates = apart or ((dated or answer_kind(question) == "date") and any(s.meta.get("date") for s in chosen))
+    if apart:
+        parts.append("The articles describe separate events:")
+    for n, sent in enumerate(chosen, 1):
+        meta = sent.meta
+        citations.append(
+            Citation(
+                number=n,
+                source=sent.article_id,
+                title=meta.get("title") or None,
+                date=meta.get("date") or None,
+                quote=sent.text,
+                start=sent.start,
+                end=sent.end,
+                publisher=meta.get("source") or None,
+                url=meta.get("url") or None,
+                score=round(sent.score, 4),
+            )
+        )
+        if label_dates:
+            label = meta.get("title") or sent.article_id
+            when = meta.get("date") or "date not stated"
+            parts.append(f"In “{label}” ({when}): {sent.text} [{n}]")
+        else:
+            parts.append(f"{sent.text} [{n}]")
+    return Answer(
+        question=question,
+        text="\n".join(parts) if label_dates else " ".join(parts),
+        citations=citations,
+        abstained=False,
+        answerer="extractive",
+        confidence=confidence,
+    )
