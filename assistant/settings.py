@@ -45,10 +45,12 @@ class Settings:
     abstain_threshold: float = _doc(
         "Evidence score under which the extractive answerer says the articles don't say "
         "(calibrated on tests/questions.jsonl; see README).",
-        0.42,
+        0.40,
     )
     max_question_chars: int = _doc("Longer questions are refused with a message.", 2000)
-    llm_provider: str = _doc("`openai-like` (any OpenAI-compatible server), `openai` or `ollama`.", "openai-like")
+    llm_provider: str = _doc(
+        "`openai-like` (any OpenAI-compatible server), `openai` or `ollama`.", "openai-like"
+    )
     llm_base_url: str | None = _doc("Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
     llm_model: str | None = _doc("Model name the endpoint serves.")
     llm_api_key: str | None = _doc("API key for the endpoint (many local servers accept any).")
@@ -82,7 +84,8 @@ class Settings:
             raise ConfigError(f"chunk_size must be at least 20 tokens, got {self.chunk_size}")
         if not 0 <= self.chunk_overlap < self.chunk_size:
             raise ConfigError(
-                f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size}), got {self.chunk_overlap}"
+                f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size}), "
+                f"got {self.chunk_overlap}"
             )
         if self.answerer not in ("extractive", "llm"):
             raise ConfigError(f"answerer must be 'extractive' or 'llm', got {self.answerer!r}")
