@@ -1,0 +1,154 @@
+"""The `llm` answerer: a language model writes the answer; we check every citation after.
+
+Sources are the retrieved chunks, numbered. After generation each sentence's [n]
+is checked: a number that was not given is dropped; a sentence whose cited source
+does not contain its words and figures is dropped and noted. Each surviving [n]
+becomes a citation of the exact source sentence that best supports the claim.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from datetime import date
+from typing import Any
+
+from .chunking import sentence_spans
+from .citations import MARKER, Answer, Citation
+from .errors import LLMError
+from .evidence import Evidence, numbers_in, stems
+from .extractive import ABSTAIN_TEXT, abstention
+from .followups import history_text, resolve_followup
+from .llms import endpoint_of
+from .prompts import render_prompt
+from .retrieval import Hit
+from .settings import Settings
+
+SUPPORT_MIN = 0.5  # share of a claim's content words that its cited sentence(s) must contain
+
+
+class LLMAnswerer:
+    def __init__(self, llm: Any, settings: Settings) -> None:
+        self.llm = llm
+        self.settings = settings
+
+    def _call(self, prompt: str) -> str:
+        try:
+            return str(self.llm.complete(prompt).text)
+        except Exception as exc:  # clients raise their own families (httpx, openai, ...)
+            raise self._error(exc) from None
+
+    def _error(self, exc: Exception) -> LLMError:
+        where = endpoint_of(self.llm, self.settings)
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        return LLMError(f"the LLM at {where} failed: {reason}")
+
+    def condense(self, question: str, history: list[dict[str, str]]) -> str:
+        """A standalone version of a follow-up question (unchanged without history)."""
+        if not history:
+            return question
+        text = self._call(render_prompt("condense", history=history_text(history), question=question))
+        line = next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), "")
+        return line[:1000] if line else resolve_followup(question, history)
+
+    def answer(
+        self, question: str, hits: list[Hit], articles: dict[str, dict[str, Any]], evidence: Evidence
+    ) -> Generator[str, None, Answer]:
+        sources = [h for h in hits if h.article_id in articles
+                   and articles[h.article_id].get("content_hash") == h.meta.get("content_hash")]
+        if not sources:
+            return abstention(question, "Nothing in them matches this question.")
+        numbered = []
+        for n, h in enumerate(sources, 1):
+            meta = articles[h.article_id]
+            head = " | ".join(x for x in (meta.get("title") or h.article_id, meta.get("source"),
+                                          meta.get("date") or "date not stated") if x)
+            numbered.append(f"[{n}] {head}\n{h.text}")
+        prompt = render_prompt("answer", sources="\n\n".join(numbered), question=question,
+                               today=date.today().isoformat(), abstain_text=ABSTAIN_TEXT)
+        pieces = []
+        try:
+            for delta in self.llm.stream_complete(prompt):
+                piece = delta.delta or ""
+                pieces.append(piece)
+                if piece:
+                    yield piece
+        except Exception as exc:
+            raise self._error(exc) from None
+        return check_generated(question, "".join(pieces), sources, articles)
+
+
+def check_generated(
+    question: str, text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
+) -> Answer:
+    """Keep only sentences whose [n] point at a given source that supports them."""
+    notes: list[str] = []
+    text = text.strip()
+    if not text or text.startswith(ABSTAIN_TEXT.rstrip(".")):
+        return abstention(question, "")
+    kept_parts: list[str] = []
+    citations: dict[tuple[str, int], Citation] = {}
+    for s, e in sentence_spans(text):
+        sentence = text[s:e]
+        claim = MARKER.sub("", sentence).strip()
+        given = [int(n) for n in MARKER.findall(sentence)]
+        valid = [n for n in dict.fromkeys(given) if 1 <= n <= len(sources)]
+        for n in sorted(set(given) - set(valid)):
+            notes.append(f"dropped [{n}]: no source {n} was given")
+        if not claim:
+            continue
+        supports = [_best_support(claim, sources[n - 1], articles) for n in valid]
+        supports = [x for x in supports if x is not None]
+        if not valid:
+            notes.append(f"dropped uncited sentence: {claim[:120]}")
+            continue
+        if not supports or not _supported(claim, supports):
+            notes.append(f"dropped unsupported sentence: {claim[:120]} (cited {', '.join(f'[{n}]' for n in valid)})")
+            continue
+        marks = []
+        for hit, start, end in supports:
+            key = (hit.article_id, start)
+            if key not in citations:
+                meta = articles[hit.article_id]
+                citations[key] = Citation(
+                    number=len(citations) + 1, source=hit.article_id, title=meta.get("title") or None,
+                    date=meta.get("date") or None, quote=meta["text"][start:end], start=start, end=end,
+                    publisher=meta.get("source") or None, url=meta.get("url") or None,
+                )
+            marks.append(f"[{citations[key].number}]")
+        kept_parts.append(f"{claim.rstrip()} {''.join(dict.fromkeys(marks))}")
+    if not kept_parts:
+        answer = abstention(question, "The generated answer could not be matched to the sources.")
+        answer.notes = notes
+        answer.answerer = "llm"
+        return answer
+    return Answer(question=question, text=" ".join(kept_parts), citations=list(citations.values()),
+                  answerer="llm", notes=notes, confidence=1.0)
+
+
+def _best_support(claim: str, hit: Hit, articles: dict[str, dict[str, Any]]) -> tuple[Hit, int, int] | None:
+    """The sentence of the cited chunk sharing most content words with the claim."""
+    text = articles[hit.article_id]["text"]
+    claim_stems = stems(claim)
+    best, best_overlap = None, 0
+    for s, e in sentence_spans(text[hit.start:hit.end]):
+        overlap = len(claim_stems & stems(text[hit.start + s:hit.start + e]))
+        if overlap > best_overlap:
+            best, best_overlap = (hit, hit.start + s, hit.start + e), overlap
+    return best
+
+
+def _supported(claim: str, supports: list[tuple[Hit, int, int]]) -> bool:
+    """The cited sentences must hold most of the claim's words and every figure it states."""
+    source_text = " ".join(_quote(h, s, e) for h, s, e in supports)
+    claim_stems = stems(claim)
+    if not claim_stems:
+        return False
+    share = len(claim_stems & stems(source_text)) / len(claim_stems)
+    missing_numbers = numbers_in(claim) - numbers_in(source_text)
+    return share >= SUPPORT_MIN and not missing_numbers
+
+
+def _quote(hit: Hit, start: int, end: int) -> str:
+    return hit.text[start - hit.start:end - hit.start]
+
+

@@ -1,0 +1,117 @@
+"""The project's question set, run through the public Python API on the seed corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from assistant.citations import markers_in
+
+QUESTIONS = [json.loads(line) for line in (Path(__file__).parent / "questions.jsonl").read_text().splitlines()]
+NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
+                "eight": "8", "nine": "9", "ten": "10", "sixteen": "16", "forty": "40", "sixty": "60"}
+
+
+def normalise(text: str) -> str:
+    text = re.sub(r"[^\w\s:-]", " ", text.lower().replace(",", ""))
+    return " ".join(NUMBER_WORDS.get(w, w) for w in text.split())
+
+
+def ask_with_history(assistant: Any, record: dict[str, Any]) -> Any:
+    history: list[dict[str, str]] = []
+    for earlier in record["history"]:
+        reply = assistant.ask(earlier, history=history)
+        history += [{"role": "user", "content": earlier}, {"role": "assistant", "content": reply.text}]
+    return assistant.ask(record["question"], history=history)
+
+
+def check_citations(assistant: Any, answer: Any) -> None:
+    numbers = [c.number for c in answer.citations]
+    assert sorted(numbers) == sorted(set(numbers)), "citation numbers repeat"
+    assert set(markers_in(answer.text)) == set(numbers), "every [n] needs a citation and vice versa"
+    for c in answer.citations:
+        article = assistant.article(c.source)
+        assert article["text"][c.start:c.end] == c.quote
+        assert c.quote.strip() == c.quote and len(c.quote) > 10
+
+
+@pytest.mark.parametrize("record", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+def test_question_set_answer_is_right_and_exactly_cited(seed_assistant: Any, record: dict[str, Any]) -> None:
+    answer = ask_with_history(seed_assistant, record)
+    check_citations(seed_assistant, answer)
+    if not record["answerable"]:
+        assert answer.abstained, f"should have declined, said: {answer.text}"
+        assert answer.citations == []
+        return
+    assert not answer.abstained, f"declined an answerable question: {answer.text}"
+    found = [a for a in record["answers"] if normalise(a) in normalise(answer.text)]
+    assert (len(found) == len(record["answers"])) if record["all_answers"] else found, answer.text
+    cited = {c.source for c in answer.citations}
+    assert cited & set(record["sources"]), f"cited {cited}, gold {record['sources']}"
+
+
+def test_question_set_covers_every_kind_the_issue_asks_for() -> None:
+    types = [q["type"] for q in QUESTIONS]
+    assert len(QUESTIONS) >= 40
+    assert types.count("unanswerable") >= 5 and types.count("followup") >= 3
+    assert {"single", "multi", "temporal", "events"} <= set(types)
+
+
+def test_look_alike_strikes_are_kept_apart_with_their_articles_and_dates(seed_assistant: Any) -> None:
+    answer = seed_assistant.ask("How many fighters were killed in the US strikes in Iraq?")
+    articles = {c.source for c in answer.citations}
+    assert len(articles) >= 2, answer.text
+    assert "separate events" in answer.text
+    for c in answer.citations:
+        assert (c.title or c.source) in answer.text
+        assert (c.date or "date not stated") in answer.text
+    figures = {tuple(sorted(set(re.findall(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten)\b",
+                                           c.quote.lower())))) for c in answer.citations}
+    assert len(figures) >= 2, "the cited events should carry their own, different figures"
+
+
+def test_question_naming_one_event_gets_only_that_event(seed_assistant: Any) -> None:
+    answer = seed_assistant.ask("How many fighters did militia officials say were killed in the Friday strikes?")
+    assert {c.source for c in answer.citations} == {"000_f19390a96d0bfcc2.txt"}
+
+
+def test_follow_up_retrieves_about_the_earlier_subject(seed_assistant: Any) -> None:
+    first = seed_assistant.ask("What is Kataib Hezbollah?")
+    history = [{"role": "user", "content": "What is Kataib Hezbollah?"}, {"role": "assistant", "content": first.text}]
+    answer = seed_assistant.ask("Since when has the US treated it as a terrorist group?", history=history)
+    assert "Kataib Hezbollah" in (answer.search_query or "")
+    assert "2009" in answer.text
+    alone = seed_assistant.ask("Since when has the US treated it as a terrorist group?")
+    assert alone.search_query == "Since when has the US treated it as a terrorist group?"
+
+
+def test_date_in_question_prefers_articles_from_that_month(seed_assistant: Any) -> None:
+    answer = seed_assistant.ask("What happened in Iraq in November 2023?")
+    assert answer.retrieved[0] == "003_0de35cad8aa68667.txt"
+    assert answer.citations and all(c.date and c.date.startswith("2023-11") for c in answer.citations)
+    assert "2023-11-22" in answer.text
+
+
+def test_filters_limit_sources_and_dates(seed_assistant: Any) -> None:
+    answer = seed_assistant.ask("Who condemned the strikes?", since="2023-11-01", until="2023-11-30")
+    assert set(answer.retrieved) == {"003_0de35cad8aa68667.txt"}
+    only = seed_assistant.ask("Who condemned the strikes?", sources=["ICARO Media Group"])
+    assert set(only.retrieved) == {"000_f19390a96d0bfcc2.txt"}
+
+
+def test_stream_yields_pieces_then_the_same_answer(seed_assistant: Any) -> None:
+    parts = list(seed_assistant.stream("Who is Iraq's national security adviser?"))
+    *pieces, answer = parts
+    assert pieces and all(isinstance(p, str) for p in pieces)
+    assert "".join(pieces) == answer.text
+    assert "Qassem al-Aaraji" in answer.text
+
+
+def test_answer_to_dict_is_json_with_the_documented_keys(seed_assistant: Any) -> None:
+    data = json.loads(json.dumps(seed_assistant.ask("Where was the PMF military parade held?").to_dict()))
+    assert {"text", "abstained", "citations"} <= data.keys()
+    assert {"number", "source", "title", "date", "quote", "start", "end"} <= data["citations"][0].keys()

@@ -1,0 +1,147 @@
+"""The `llm` answerer: citations are checked after generation, whatever the model wrote."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from fake_llm import ScriptedLLM, source_number
+
+from assistant.api import Assistant
+from assistant.citations import markers_in
+from assistant.errors import LLMError
+
+EIGHT = "confirmed the death of eight of its members"
+
+
+def llm_assistant(seed_assistant: Any, llm: Any, **settings: Any) -> Assistant:
+    """An assistant sharing the seed store and model, answering with `llm`."""
+    clone = Assistant(seed_assistant.settings.replace(answerer="llm", **settings), embed_model=seed_assistant.embed_model,
+                      llm=llm)
+    clone._store, clone._retriever = seed_assistant.store, seed_assistant.retriever
+    return clone
+
+
+def test_invalid_source_numbers_are_dropped_and_noted(seed_assistant: Any) -> None:
+    def script(prompt: str) -> str:
+        n = source_number(prompt, EIGHT)
+        return f"Kataib Hezbollah confirmed the death of eight of its members in the airstrikes [{n}][42]."
+
+    answer = llm_assistant(seed_assistant, ScriptedLLM(script)).ask("How many Kataib Hezbollah members died?")
+    assert not answer.abstained
+    assert markers_in(answer.text) == [1] and len(answer.citations) == 1
+    c = answer.citations[0]
+    assert c.source == "003_0de35cad8aa68667.txt" and EIGHT in c.quote
+    assert seed_assistant.article(c.source)["text"][c.start:c.end] == c.quote
+    assert any("[42]" in note for note in answer.notes)
+
+
+def test_sentence_its_source_does_not_support_is_dropped_and_flagged(seed_assistant: Any) -> None:
+    def script(prompt: str) -> str:
+        n = source_number(prompt, EIGHT)
+        return (f"Kataib Hezbollah confirmed the death of eight of its members [{n}]. "
+                f"The strikes also killed 300 civilians in Tehran [{n}].")
+
+    answer = llm_assistant(seed_assistant, ScriptedLLM(script)).ask("How many Kataib Hezbollah members died?")
+    assert "300" not in answer.text and "Tehran" not in answer.text
+    assert any("unsupported" in note and "300 civilians" in note for note in answer.notes)
+    assert len(answer.citations) == 1
+
+
+def test_wrong_figure_with_a_real_citation_is_not_accepted(seed_assistant: Any) -> None:
+    def script(prompt: str) -> str:
+        return f"Kataib Hezbollah confirmed the death of nine of its members [{source_number(prompt, EIGHT)}]."
+
+    answer = llm_assistant(seed_assistant, ScriptedLLM(script)).ask("How many Kataib Hezbollah members died?")
+    assert answer.abstained and answer.citations == []
+
+
+def test_model_saying_the_articles_dont_say_is_an_abstention(seed_assistant: Any) -> None:
+    answer = llm_assistant(seed_assistant, ScriptedLLM(lambda p: "The articles don't say.")).ask("Who won the cup?")
+    assert answer.abstained and answer.citations == []
+
+
+def test_follow_up_is_condensed_by_the_model_before_retrieval(seed_assistant: Any) -> None:
+    def script(prompt: str) -> str:
+        if "Standalone question" in prompt:
+            return "Since when has the US designated Kataib Hezbollah a terrorist organization?"
+        return f"The US has designated it a terrorist organization since 2009 [{source_number(prompt, 'since 2009')}]."
+
+    llm = ScriptedLLM(script)
+    history = [{"role": "user", "content": "What is Kataib Hezbollah?"}, {"role": "assistant", "content": "A militia."}]
+    answer = llm_assistant(seed_assistant, llm).ask("Since when has the US treated it as a terrorist group?",
+                                                    history=history)
+    assert "Kataib Hezbollah" in answer.search_query
+    assert "2009" in answer.text and answer.citations[0].source == "001_d0b1d9f66b66a1cb.txt"
+    assert "What is Kataib Hezbollah?" in llm.prompts[0]
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_unreachable_endpoint_gives_an_error_naming_it(seed_assistant: Any) -> None:
+    url = f"http://127.0.0.1:{_closed_port()}/v1"
+    assistant = llm_assistant(seed_assistant, None, llm_base_url=url, llm_model="any", llm_timeout=5.0)
+    with pytest.raises(LLMError, match=f"the LLM at {url}.* failed"):
+        assistant.ask("How many Kataib Hezbollah members died?")
+
+
+class _OpenAICompatible(BaseHTTPRequestHandler):
+    """A real HTTP server speaking the OpenAI chat-completions protocol (streamed), scripted replies."""
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server API
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][-1]["content"]
+        reply = f"Eight Kataib Hezbollah members were killed [{source_number(prompt, EIGHT)}]."
+        self.server.requests.append(body)  # type: ignore[attr-defined]
+        if body.get("stream"):
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for word in reply.split(" "):
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
+                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": word + " "},
+                                      "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+            return
+        data = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
+                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
+        raw = json.dumps(data).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(raw)))
+        self.end_headers()
+        self.wfile.write(raw)
+
+
+@pytest.fixture
+def openai_server() -> Iterator[Any]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OpenAICompatible)
+    server.requests = []  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+
+
+def test_openai_compatible_endpoint_over_http_streams_a_checked_answer(seed_assistant: Any, openai_server: Any) -> None:
+    url = f"http://127.0.0.1:{openai_server.server_address[1]}/v1"
+    assistant = llm_assistant(seed_assistant, None, llm_base_url=url, llm_model="local-model")
+    *pieces, answer = list(assistant.stream("How many Kataib Hezbollah members were killed south of Baghdad?"))
+    assert len(pieces) > 3
+    assert answer.answerer == "llm" and not answer.abstained
+    assert answer.citations[0].source == "003_0de35cad8aa68667.txt"
+    assert openai_server.requests[0]["model"] == "local-model"
