@@ -21,8 +21,8 @@ EIGHT = "confirmed the death of eight of its members"
 
 def llm_assistant(seed_assistant: Any, llm: Any, **settings: Any) -> Assistant:
     """An assistant sharing the seed store and model, answering with `llm`."""
-    clone = Assistant(seed_assistant.settings.replace(answerer="llm", **settings), embed_model=seed_assistant.embed_model,
-                      llm=llm)
+    settings_ = seed_assistant.settings.replace(answerer="llm", **settings)
+    clone = Assistant(settings_, embed_model=seed_assistant.embed_model, llm=llm)
     clone._store, clone._retriever = seed_assistant.store, seed_assistant.retriever
     return clone
 
