@@ -81,11 +81,23 @@ def run_questions(
     answerer: str | None = None,
     progress: bool = True,
     on_result: Callable[[dict[str, Any]], None] | None = None,
+    warm_up: bool = True,
 ) -> list[dict[str, Any]]:
-    """One result row per question (the lines of results.jsonl), in set order."""
+    """One result row per question (the lines of results.jsonl), in set order.
+
+    With `warm_up`, one untimed question first loads the lazy parts (model, indexes), so that
+    latency figures measure answering rather than start-up.
+    """
     from tqdm import tqdm
 
     options = {name: value for name, value in (("k", k), ("answerer", answerer)) if value is not None}
+    if warm_up and questions:
+        try:
+            assistant.ask(questions[0].question, **options)
+        except FATAL:
+            raise
+        except Exception:  # the real run records it
+            pass
     texts = ArticleTexts(assistant)
     rows = []
     bar = tqdm(questions, desc="questions", unit="q", file=sys.stderr, disable=not progress, leave=False)

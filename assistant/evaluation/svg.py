@@ -36,7 +36,7 @@ def grouped_bars(element_id: str, groups: Mapping[str, Mapping[str, float | None
             if value is None:
                 parts.append(_text(x + bar_w / 2, top + plot_h - 3, "–", "middle", 'fill="#a0aec0"'))
                 continue
-            h = plot_h * max(0.0, min(1.0, float(value)))
+            h = max(plot_h * max(0.0, min(1.0, float(value))), 1.5)  # a zero still shows as a stub
             parts.append(f'<rect class="bar" x="{x:.1f}" y="{top + plot_h - h:.1f}" width="{bar_w - 1:.1f}" '
                          f'height="{h:.1f}" fill="{PALETTE[s % len(PALETTE)]}">'
                          f"<title>{escape(name)} · {escape(metric)}: {float(value):.3f}</title></rect>")
@@ -52,14 +52,14 @@ def _legend(series: Sequence[str], x: float, y: float) -> str:
         color = PALETTE[s % len(PALETTE)]
         parts.append(f'<rect x="{x:.1f}" y="{y - 10:.1f}" width="10" height="10" fill="{color}"/>')
         parts.append(_text(x + 14, y, metric))
-        x += 24 + 7 * len(metric)
+        x += 30 + 7.5 * len(metric)
     return "\n".join(parts)
 
 
 def histogram(element_id: str, values: Sequence[float], marks: Mapping[str, float | None], title: str,
               unit: str = "s", bins: int = 20, width: int = 900, height: int = 240) -> str:
     """Counts of `values` in equal bins, with labelled vertical lines at `marks` (e.g. p50, p95)."""
-    left, right, top, bottom = 40, 10, 30, 40
+    left, right, top, bottom = 40, 50, 30, 40
     plot_w, plot_h = width - left - right, height - top - bottom
     parts = [f'<svg id="{element_id}" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
@@ -99,10 +99,10 @@ def diverging_bars(element_id: str, changes: Mapping[str, float | None], title: 
                    width: int = 900, row: int = 22) -> str:
     """One horizontal bar per metric: change after minus before, green right, red left (scale ±max)."""
     names = list(changes)
-    label_w, pad = 170, 60
+    label_w, pad = 170, 60  # pad keeps value labels clear of the metric names and the edge
     height = 30 + row * len(names) + 10
-    mid = label_w + (width - label_w - pad) / 2
-    half = (width - label_w - pad) / 2
+    half = (width - label_w - 2 * pad) / 2
+    mid = label_w + pad + half
     scale = max([abs(v) for v in changes.values() if v is not None] + [0.01])
     parts = [f'<svg id="{element_id}" class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
              f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
