@@ -7,6 +7,7 @@ undated chunks are neither boosted nor dropped.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,14 @@ import numpy as np
 
 from .chunking import header_for
 from .dates import DateRange, date_key
-from .lexical import LexicalIndex, signature
+from .lexical import LexicalIndex, fold, signature
 from .reading import Article
 from .settings import Settings
 from .store import Store
 
 RRF_K = 60
 DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
+SOURCE_BOOST = 0.5  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,12 @@ class HybridRetriever:
     def index(self) -> LexicalIndex:
         return self._index if self._index is not None else self.refresh()
 
+    def named_sources(self, query: str) -> set[str]:
+        """Publishers of the store that the question names, as whole words, case-insensitively."""
+        padded = _words(query)
+        names = {m.get("source") for m in self._metas.values() if m.get("source")}
+        return {n for n in names if len(n) >= 3 and _words(n) in padded}
+
     def retrieve(
         self,
         query: str,
@@ -145,11 +153,13 @@ class HybridRetriever:
                 entry["score"] += 1.0 / (RRF_K + rank)
                 entry["ranks"][name] = rank
                 entry[name] = value
-        if date_range:
-            for cid, entry in fused.items():
-                meta = self._metas.get(cid) or {}
-                if date_range.contains(meta.get("date") or None):
-                    entry["score"] += DATE_BOOST / (RRF_K + 1)
+        named = self.named_sources(query)
+        for cid, entry in fused.items():
+            meta = self._metas.get(cid) or {}
+            if date_range and date_range.contains(meta.get("date") or None):
+                entry["score"] += DATE_BOOST / (RRF_K + 1)
+            if named and meta.get("source") in named:
+                entry["score"] += SOURCE_BOOST / (RRF_K + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1]["score"])[:k]
         ids, docs, metas = self.store.get_chunks([cid for cid, _ in best])
         by_id = {cid: (d, m) for cid, d, m in zip(ids, docs, metas)}
@@ -168,6 +178,13 @@ class HybridRetriever:
 def _lexical_text(doc: str, meta: dict[str, Any]) -> str:
     header = header_for(Article(id="", text="", title=meta.get("title") or None, source=meta.get("source") or None))
     return f"{header}\n{doc}"
+
+
+_WORD = re.compile(r"[\w.&-]+")
+
+
+def _words(text: str) -> str:
+    return " " + " ".join(_WORD.findall(fold(text))) + " "
 
 
 def _safe_name(location: str) -> str:
