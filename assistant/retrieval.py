@@ -184,7 +184,7 @@ _WORD = re.compile(r"[\w.&-]+")
 
 
 def _words(text: str) -> str:
-    return " " + " ".join(_WORD.findall(fold(text))) + " "
+    return " " + " ".join(w.strip(".-&") for w in _WORD.findall(fold(text))) + " "
 
 
 def _safe_name(location: str) -> str:
