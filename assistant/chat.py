@@ -284,6 +284,11 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     answerers = ["extractive"] + (["llm"] if settings.llm_configured else [])
     default_answerer = settings.answerer if settings.answerer in answerers else "extractive"
 
+    def error(message: str) -> Exception:
+        """A message for the user (toast in the page, AppError in gradio_client), without a traceback:
+        unexpected failures are logged with theirs by `_fail`."""
+        return gr.Error(message, print_exception=False)
+
     def publishers() -> list[str]:
         try:
             return assistant.sources()
@@ -294,12 +299,14 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def respond(message: str, turns: list[dict[str, Any]], since: str, until: str,
                 chosen: list[str], answerer: str) -> Iterator[tuple[Any, ...]]:
         question = (message or "").strip()
-        if not question:
-            raise gr.Error("Type a question first.")
         try:
+            if not question:
+                raise ConfigError("type a question first")
             options = answer_options(since, until, chosen, answerer)
-        except AssistantError as exc:
-            raise gr.Error(str(exc)) from None
+        except AssistantError as exc:  # a toast; the chat and the typed question stay as they were
+            gr.Warning(str(exc))
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
         history = conversation_of(turns)
         turn: dict[str, Any] = {"question": question, "partial": ""}
         turns = [*turns, turn]
@@ -342,11 +349,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def ui_upload(files: list[str] | None) -> tuple[Any, ...]:
         if not files:
-            raise gr.Error("Choose one or more files first.")
+            gr.Warning("Choose one or more files first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
             result = add_uploads(assistant, [str(f) for f in files])
         except Exception as exc:
-            raise gr.Error(_fail(exc)) from None
+            return gr.skip(), render.error_panel(_fail(exc)), status_line(assistant), gr.skip()
         report = render.upload_report(
             [(s["file"], s["article"]) for s in result["saved"]], result["refused"], result["summary"],
             result["problems"], result["notices"],
@@ -368,25 +376,25 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 options["k"] = int(k)
             return assistant.ask(question, history=history or [], **options).to_dict()
         except Exception as exc:
-            raise gr.Error(_fail(exc)) from None
+            raise error(_fail(exc)) from None
 
     def api_article(source: str) -> dict[str, Any]:
         """The cleaned text and metadata of one article; a citation's quote is text[start:end]."""
         try:
             found = dict(assistant.article(source))
         except Exception as exc:
-            raise gr.Error(_fail(exc)) from None
+            raise error(_fail(exc)) from None
         # a "path" key would make gradio_client take the dict for a file to download
         found["file"] = found.pop("path", None)
         return found
 
     def api_upload(files: list[str] | None) -> dict[str, Any]:
         if not files:
-            raise gr.Error("no files given")
+            raise error("no files given")
         try:
             return add_uploads(assistant, [str(f) for f in files])
         except Exception as exc:
-            raise gr.Error(_fail(exc)) from None
+            raise error(_fail(exc)) from None
 
     # ---- layout ----
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
@@ -482,7 +490,7 @@ def launch(demo: gr.Blocks, settings: Settings, **extra: Any) -> Any:
     options: dict[str, Any] = dict(
         server_name=settings.host, server_port=settings.port, auth=credentials,
         auth_message="News assistant: sign in with the user and password the server was started with.",
-        max_file_size=cap, css=render.CSS, theme=theme, footer_links=["api"], ssr_mode=False,
+        max_file_size=cap, css=render.CSS, theme=theme, head=render.HEAD, footer_links=["api"], ssr_mode=False,
         enable_monitoring=False, mcp_server=False, pwa=False, run_history=False, share=False,
         show_error=False,
     )

@@ -49,6 +49,16 @@ CSS = """
 #status-line { color: var(--body-text-color-subdued); font-size: 0.88rem; }
 """
 
+# Our one script: opening "the whole article" scrolls its box to the marked quote.
+HEAD = """<script>
+document.addEventListener("toggle", function (event) {
+  var box = event.target;
+  if (!box.open || !box.classList || !box.classList.contains("src-article")) return;
+  var text = box.querySelector(".article-text"), mark = text && text.querySelector("mark");
+  if (mark) text.scrollTop += mark.getBoundingClientRect().top - text.getBoundingClientRect().top - 48;
+}, true);
+</script>"""
+
 
 def esc(value: Any) -> str:
     """HTML-escape anything (quotes too); None becomes ''."""
@@ -118,7 +128,7 @@ def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) 
     quote = citation.get("quote") or ""
     start, end = int(citation.get("start") or 0), int(citation.get("end") or 0)
     text = (article or {}).get("text")
-    meta = f'{esc(publisher)} · {esc(date)} · <code>{esc(source)}</code>'
+    meta = f"{esc(publisher)} · {esc(date)}" + ("" if title == source else f" · <code>{esc(source)}</code>")
     if isinstance(text, str) and text[start:end] == quote and quote:
         context = marked(text, start, end, CONTEXT_CHARS, CONTEXT_CHARS)
         if len(text) > FULL_ARTICLE_CHARS:

@@ -1,0 +1,208 @@
+"""The chat page in a real headless browser (Debian's chromium driven by Playwright).
+
+The app runs in-process on a free loopback port over a private copy of the corpus;
+the browser types questions, reads answers and source cards, uploads an article
+full of HTML injections and checks that none of it runs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import urllib.parse
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+SCREENSHOT_COPY = "CHAT_SCREENSHOT_TO"  # set to e.g. docs/screenshot.png to refresh the README picture
+
+INJECTION_TITLE = 'Velmora <script>window.__pwned=1</script> Canal <img src=x onerror="window.__pwned=2"> Tolls'
+INJECTION_ARTICLE = f"""{INJECTION_TITLE}
+Velmora Ledger
+February 12, 2024
+The Velmora canal authority said on Monday that the toll for a loaded barge <script>window.__pwned=1</script> \
+will rise to 17 silver crowns <img src=x onerror="window.__pwned=2"> from April.
+Barge owners said the increase, the first since 2015, would be passed on to grain buyers.
+"""
+
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Iterator[str]:
+    """The chat app over a fresh store of the seed corpus, served in this process."""
+    from assistant.api import Assistant
+    from assistant.chat import build_app, launch
+    from assistant.settings import Settings
+
+    base = tmp_path_factory.mktemp("browser")
+    corpus = base / "corpus"
+    shutil.copytree(ROOT / "corpus", corpus)
+    settings = Settings.from_env(env={}, corpus_dir=corpus, store_dir=base / "store", port=free_port())
+    assistant = Assistant(settings, embed_model=embed_model)
+    assistant.ingest()
+    demo = build_app(assistant)
+    launch(demo, settings, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{settings.port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium package (tests/run.sh does)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+@pytest.fixture
+def page(browser: Any, app_url: str) -> Iterator[Any]:
+    """A fresh page on the app; every request it makes is recorded to prove the page stays offline."""
+    context = browser.new_context(viewport={"width": 1360, "height": 1000})
+    pg = context.new_page()
+    pg.requests_off_host = []  # type: ignore[attr-defined]
+    pg.console_errors = []  # type: ignore[attr-defined]
+
+    def record(request: Any) -> None:
+        host = urllib.parse.urlparse(request.url).hostname
+        if request.url.startswith(("http:", "https:", "ws:", "wss:")) and host not in ("127.0.0.1", "localhost"):
+            pg.requests_off_host.append(request.url)  # type: ignore[attr-defined]
+
+    pg.on("request", record)
+    pg.goto(app_url)
+    pg.wait_for_selector("#question textarea", timeout=60_000)
+    try:
+        yield pg
+    finally:
+        context.close()
+
+
+def ask(page: Any, question: str, cards_expected: bool = True) -> None:
+    before = page.locator("#chat .message").count() if page.locator("#chat .message").count() else 0
+    page.fill("#question textarea", question)
+    page.press("#question textarea", "Enter")
+    page.wait_for_function(
+        """([before]) => {
+            const panel = document.querySelector('#sources-panel');
+            const done = panel && (panel.querySelector('.src-card, .abstain-notice, .error-notice'));
+            const msgs = document.querySelectorAll('#chat .message').length;
+            return done && msgs >= before + 2 && !panel.textContent.includes('Searching the articles');
+        }""",
+        arg=[before],
+        timeout=120_000,
+    )
+
+
+def test_question_typed_in_the_page_gets_a_streamed_answer_with_numbered_source_cards(
+    page: Any, tmp_path: Path
+) -> None:
+    ask(page, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+    chat = page.inner_text("#chat")
+    assert "eight" in chat.lower() and "[1]" in chat
+    card = page.locator("#sources-panel .src-card").first
+    assert card.locator(".src-num").inner_text().strip() == "1"
+    mark = card.locator(".src-context mark").inner_text()
+    assert "eight" in mark.lower()
+    assert "003_0de35cad8aa68667.txt" in card.inner_text()
+    assert "Iraq Condemns US Airstrikes That Killed Iran-Linked Militants" in card.inner_text()
+    # the whole article opens with the quote marked in it
+    card.locator("summary").click()
+    whole = card.locator(".article-text")
+    assert whole.is_visible()
+    assert whole.locator("mark").inner_text() == mark
+    assert len(whole.inner_text()) > len(card.locator(".src-context").inner_text())
+
+    shot = tmp_path / "chat.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 10_000
+    if os.environ.get(SCREENSHOT_COPY):
+        shutil.copyfile(shot, ROOT / os.environ[SCREENSHOT_COPY])
+    assert page.requests_off_host == []
+
+
+def test_follow_up_in_the_page_uses_the_conversation_and_new_conversation_clears_it(page: Any) -> None:
+    ask(page, "What is Kataib Hezbollah?")
+    ask(page, "Since when has the US treated it as a terrorist group?")
+    messages = page.locator("#chat .message")
+    assert "2009" in messages.last.inner_text()
+    assert "001_d0b1d9f66b66a1cb.txt" in page.inner_text("#sources-panel")
+    page.click("#clear-button")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message').length === 0", timeout=20_000)
+    assert page.locator("#sources-panel .src-card").count() == 0
+
+
+def test_abstained_answer_shows_a_distinct_notice_and_no_source_cards(page: Any) -> None:
+    ask(page, "What is the recipe for a traditional Neapolitan pizza dough?")
+    assert page.locator("#sources-panel .abstain-notice").count() == 1
+    assert page.locator("#sources-panel .src-card").count() == 0
+    assert "Not in the articles" in page.locator("#chat .message").last.inner_text()
+
+
+def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing(
+    page: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "velmora<script>.txt"
+    path.write_text(INJECTION_ARTICLE, encoding="utf-8")
+    page.click("text=Add articles")
+    page.set_input_files("#upload-files input[type=file]", str(path))
+    page.wait_for_function(
+        "() => document.querySelector('#upload-files').textContent.includes('velmora')", timeout=30_000)
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
+    report = page.inner_text("#upload-report")
+    assert "1 added" in report
+    saved = re.search(r"added (\S+)", report)
+    assert saved and re.fullmatch(r"velmora_?script\.txt", saved[1]), report  # no < > in the stored name
+
+    ask(page, "How much will the toll for a loaded barge on the Velmora canal be?")
+    card = page.locator("#sources-panel .src-card").first
+    card_text = card.inner_text()
+    assert saved[1] in card_text
+    assert INJECTION_TITLE in card_text  # the title shows literally, markup and all
+    assert "<script>window.__pwned=1</script>" in card.locator(".src-context mark").inner_text()
+    card.locator("summary").click()  # the whole article too
+    assert '<img src=x onerror="window.__pwned=2">' in card.locator(".article-text").inner_text()
+    assert "17 silver crowns" in page.inner_text("#chat")
+    assert "<script>window.__pwned=1</script>" in page.locator("#chat .message").last.inner_text()
+
+    page.wait_for_timeout(500)  # give any injected handler a chance to fire
+    assert page.evaluate("() => typeof window.__pwned") == "undefined"
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('script')].filter(s => s.textContent.includes('__pwned')).length"
+    ) == 0
+    assert page.requests_off_host == []
+
+
+def test_invalid_date_filter_shows_a_message_and_keeps_the_question_and_the_chat(page: Any) -> None:
+    ask(page, "Who is Yehia Rasool?")
+    page.click("text=Filters and answerer")
+    page.fill("#since input, #since textarea", "last week")
+    page.fill("#question textarea", "What did he say?")
+    page.press("#question textarea", "Enter")
+    page.wait_for_selector("text=since: expected a date like 2024-01-31", timeout=20_000)
+    assert page.input_value("#question textarea") == "What did he say?"
+    assert "Yehia Rasool" in page.inner_text("#chat")
+    assert page.locator("#sources-panel .src-card").count() >= 1
