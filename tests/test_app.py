@@ -147,6 +147,19 @@ def test_follow_up_question_is_answered_from_the_conversation_history(server: di
 
 
 @pytest.mark.slow
+def test_ask_endpoint_applies_date_range_and_publisher_filters(server: dict[str, Any]) -> None:
+    c = client(server)
+    dated = c.predict("How many Kataib Hezbollah members were killed in the strikes south of Baghdad?", [],
+                      None, "2023-11-01", "2023-11-30", api_name="/ask")
+    assert dated["citations"] and {cit["source"] for cit in dated["citations"]} == {"003_0de35cad8aa68667.txt"}
+    outside = c.predict("Who is Yehia Rasool?", [], None, "2023-11-01", "2023-11-30", api_name="/ask")
+    assert outside["abstained"] and not outside["citations"]  # only the dated article is in range
+    icaro = c.predict("How many US troops are in Iraq?", [], None, None, None, ["ICARO Media Group"],
+                      api_name="/ask")
+    assert icaro["citations"] and {cit["source"] for cit in icaro["citations"]} == {"000_f19390a96d0bfcc2.txt"}
+
+
+@pytest.mark.slow
 def test_uploaded_article_is_saved_in_the_corpus_and_answerable_at_once(
     server: dict[str, Any], tmp_path: Path
 ) -> None:

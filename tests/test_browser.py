@@ -206,3 +206,15 @@ def test_invalid_date_filter_shows_a_message_and_keeps_the_question_and_the_chat
     assert page.input_value("#question textarea") == "What did he say?"
     assert "Yehia Rasool" in page.inner_text("#chat")
     assert page.locator("#sources-panel .src-card").count() >= 1
+
+
+def test_clicking_an_earlier_answer_shows_its_sources_again(page: Any) -> None:
+    ask(page, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+    ask(page, "Who is Yehia Rasool?")
+    assert "003_0de35cad8aa68667.txt" not in page.inner_text("#sources-panel")
+    page.locator("#chat .message").nth(1).click()
+    page.wait_for_function(
+        "() => document.querySelector('#sources-panel').textContent.includes('003_0de35cad8aa68667.txt')",
+        timeout=20_000,
+    )
+    assert "eight" in page.locator("#sources-panel .src-context mark").first.inner_text().lower()
