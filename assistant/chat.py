@@ -23,6 +23,7 @@ import ipaddress
 import logging
 import os
 import re
+import socket
 import sys
 import threading
 import unicodedata
@@ -196,12 +197,12 @@ def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
     report = None
     if saved:
         report = assistant.ingest(paths=[corpus / name for _, name in saved])
-        # a file that could not be read as an article does not stay in the corpus folder
-        bad = {problem.split(":", 1)[0] for problem in report.problems}
+        # a new file from which no article could be read does not stay in the corpus folder
+        stored = {m.get("path") for m in assistant.store.article_records().values()}
         for path in new_files:
-            if path.name in bad:
+            if path.name not in stored:
                 path.unlink(missing_ok=True)
-        saved = [(o, n) for o, n in saved if n not in bad]
+        saved = [(o, n) for o, n in saved if n in stored]
     return {
         "saved": [{"file": o, "article": n} for o, n in saved],
         "refused": refused,
@@ -540,6 +541,9 @@ def serve(settings: Settings) -> int:
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if not port_free(settings.host, settings.port):
+        print(f"error: {port_taken(settings)}", file=sys.stderr)
+        return 1
     # gradio takes seconds to import: let it load while the corpus syncs
     warm = threading.Thread(target=_import_gradio, name="import-gradio", daemon=True)
     warm.start()
@@ -557,7 +561,8 @@ def serve(settings: Settings) -> int:
     try:
         launch(demo, settings, quiet=True, prevent_thread_lock=True)
     except OSError as exc:
-        print(f"error: cannot serve on {settings.host}:{settings.port}: {exc}", file=sys.stderr)
+        reason = port_taken(settings) if "port" in str(exc).lower() else str(exc)
+        print(f"error: cannot serve on {settings.host}:{settings.port}: {reason}", file=sys.stderr)
         return 1
     where = f"http://{settings.host}:{settings.port}"
     print(f"serving the chat on {where} (at most {settings.concurrency_limit} answers at once; "
@@ -569,6 +574,27 @@ def serve(settings: Settings) -> int:
     finally:
         demo.close()
     return 0
+
+
+def port_free(host: str, port: int) -> bool:
+    """Whether `port` can be bound on `host` now (as the server will: with SO_REUSEADDR)."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError:
+        return True  # let the server report the unusable address itself
+    family, _, _, _, address = infos[0]
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(address)
+        except OSError:
+            return False
+    return True
+
+
+def port_taken(settings: Settings) -> str:
+    return (f"port {settings.port} on {settings.host} is in use; "
+            "choose another with --port N (or ASSISTANT_PORT)")
 
 
 def _import_gradio() -> None:

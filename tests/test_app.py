@@ -204,7 +204,9 @@ def test_upload_with_a_taken_name_keeps_both_files_and_refuses_bad_types_and_siz
     pdf.write_bytes(b"%PDF-1.4 not an article")
     big = tmp_path / "huge.txt"
     big.write_text("Huge story.\n" + "word " * 20_000, encoding="utf-8")  # ~100 kB > the 50 kB limit
-    report = c.predict([handle_file(str(p)) for p in (clash, pdf, big)], api_name="/upload")
+    blank = tmp_path / "blank.txt"
+    blank.write_bytes(b"\x00\x01binary")
+    report = c.predict([handle_file(str(p)) for p in (clash, pdf, big, blank)], api_name="/upload")
 
     assert (server["corpus"] / seed).read_bytes() == before  # never overwritten
     [saved] = report["saved"]
@@ -212,7 +214,9 @@ def test_upload_with_a_taken_name_keeps_both_files_and_refuses_bad_types_and_siz
     refused = " ".join(report["refused"])
     assert "report.pdf: refused, unsupported file type '.pdf'" in refused
     assert "huge.txt: refused, too large" in refused and "0.05 MB" in refused
-    assert not (server["corpus"] / "report.pdf").exists() and not (server["corpus"] / "huge.txt").exists()
+    assert report["problems"] == ["blank.txt: binary file (contains NUL bytes), not text"]
+    for name in ("report.pdf", "huge.txt", "blank.txt"):
+        assert not (server["corpus"] / name).exists()  # refused or unreadable files are not kept
     # the original article is still what answers its own question
     answer = c.predict("Who is Yehia Rasool?", [], api_name="/ask")
     assert answer["citations"]
@@ -304,6 +308,20 @@ def test_app_refuses_to_bind_beyond_loopback_without_a_password(tmp_path: Path) 
         assert len(lines) == 1 and "refusing to serve on 0.0.0.0 without a password" in lines[0]
         assert "--auth user:pass" in lines[0] and "ASSISTANT_AUTH" in lines[0]
     assert not (tmp_path / "store").exists()  # refused before touching anything
+
+
+@pytest.mark.slow
+def test_app_reports_a_port_in_use_in_one_line_before_syncing(tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        done = subprocess.run([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, capture_output=True,
+                              env=app_env(tmp_path / "corpus", tmp_path / "store"), text=True, timeout=60)
+    assert done.returncode == 1
+    assert done.stderr.strip() == f"error: port {port} on 127.0.0.1 is in use; choose another with --port N " \
+                                  "(or ASSISTANT_PORT)"
+    assert not (tmp_path / "store").exists()
 
 
 # --- the parts, without a server ---------------------------------------------------------------------
