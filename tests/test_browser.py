@@ -33,7 +33,12 @@ will rise to 17 silver crowns <img src=x onerror="window.__pwned=2"> from April.
 Barge owners said the increase, the first since 2015, would be passed on to grain buyers.
 """
 
-pytestmark = pytest.mark.slow
+pytestmark = [
+    pytest.mark.slow,
+    # gradio's queue statistics use pandas options that pandas 3 deprecates (not ours to fix)
+    pytest.mark.filterwarnings("ignore:'future.no_silent_downcasting' is deprecated"),
+    pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
+]
 
 
 def free_port() -> int:
