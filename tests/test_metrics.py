@@ -6,13 +6,11 @@ from typing import Any
 
 import pytest
 
+from assistant.evaluation.matching import answer_correct, answer_matches, normalize, token_overlap
 from assistant.evaluation.metrics import (
-    answer_correct,
-    answer_matches,
     check_floors,
     compare,
     hit_at,
-    normalize,
     parse_floor,
     percentile,
     quote_faithful,
@@ -21,7 +19,6 @@ from assistant.evaluation.metrics import (
     score,
     summarize,
     summary,
-    token_overlap,
 )
 from assistant.evaluation.questions import Question
 
