@@ -31,7 +31,7 @@ from assistant.evaluation.runner import run_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "tests" / "questions.jsonl"
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium")  # Debian's package; never downloaded
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -203,6 +203,8 @@ def open_report(path: Path, shot: Path) -> dict[str, Any]:
             blocked.append(route.request.url)
             route.abort()
 
+    if not CHROMIUM:
+        pytest.fail("chromium is missing: install Debian's chromium package (tests/run.sh does)")
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
