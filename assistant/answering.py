@@ -107,11 +107,14 @@ def _pieces(answer: Answer) -> list[str]:
     return [p for p in re.split(r"(?<=\])\s+", answer.text) if p]
 
 
+MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
+
+
 def _extractive(question: str, evidence: Evidence, threshold: float, dated: bool) -> Answer:
     strength = evidence.strength()
     if not evidence.sentences:
         return abstention(question, "Nothing in them matches this question.")
-    if evidence.missing:
+    if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
         words = ", ".join(evidence.missing[:3])
         return abstention(question, f"Nothing in them mentions {words}.") | _conf(strength)
     if strength < threshold:

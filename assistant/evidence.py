@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,11 @@ _DATE = re.compile(
     r"\d{1,2}:\d{2})\b",
     re.I,
 )
+TOP_SENTENCES = 3
+CALENDAR = frozenset(tokenize(
+    "january february march april may june july august september october november december "
+    "monday tuesday wednesday thursday friday saturday sunday"
+))
 # question words that say what is asked, not what about: never "missing" evidence
 GENERIC = frozenset(tokenize(
     "what who whom when where why how which many much tell say said says according know known happen "
@@ -70,6 +75,7 @@ class Sentence:
     overlap: float = 0.0
     kind_match: bool = False
     score: float = 0.0
+    terms: frozenset[str] = frozenset()  # question stems this sentence (or its article's title/publisher) holds
 
 
 class SentenceEmbeddings:
@@ -102,14 +108,31 @@ class Evidence:
     question_terms: list[str]
     coverage: float  # idf-weighted share of the question's words found anywhere in the evidence
     missing: list[str]  # rare question words found nowhere in the evidence
+    weights: dict[str, float] = field(default_factory=dict)  # question stem -> idf weight
+    names: frozenset[str] = frozenset()  # stems of the names the question uses
 
     @property
     def best(self) -> float:
         return self.sentences[0].score if self.sentences else 0.0
 
+    def top_coverage(self, top: int = TOP_SENTENCES) -> float:
+        """idf-weighted share of the question's words that the best few sentences hold together."""
+        total = sum(self.weights.values())
+        if not total or not self.sentences:
+            return 0.0
+        held = frozenset().union(*(s.terms for s in self.sentences[:top]))
+        return sum(self.weights[t] for t in held) / total
+
+    def missing_share(self) -> float:
+        """Share of the question's names found nowhere in the evidence (text, title or publisher)."""
+        return len(self.missing) / len(self.names) if self.names else 0.0
+
     def strength(self) -> float:
-        """One number for 'do the articles answer this': best sentence score times coverage."""
-        return self.best * (0.5 + 0.5 * self.coverage)
+        """'Do the articles answer this': how close the best sentence is in meaning, and how much of
+        the question the best few sentences cover together (a multi-part question needs several)."""
+        if not self.sentences:
+            return 0.0
+        return 0.5 * _dense_scale(self.sentences[0].dense) + 0.5 * self.top_coverage()
 
 
 def gather(
@@ -138,7 +161,7 @@ def gather(
             sentences.append(Sentence(hit.article_id, start, end, text[start:end], rank, art))
     searched = search_query.replace(date_range.phrase, " ") if date_range else search_query
     q_stems = stems(searched) - GENERIC
-    names = name_stems(searched) - GENERIC
+    names = name_stems(searched) - GENERIC - CALENDAR
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
     weights = {
         t: index.idf(t) if t in index.postings else (_max_idf(index) if t in names else _median_idf(index))
@@ -157,8 +180,9 @@ def gather(
         dense = np.zeros(0)
     found: set[str] = set()
     for sent, sim in zip(sentences, dense):
-        s_stems = stems(sent.text) | stems(sent.meta.get("title") or "")
+        s_stems = stems(sent.text) | stems(sent.meta.get("title") or "") | stems(sent.meta.get("source") or "")
         hit_terms = q_stems & s_stems
+        sent.terms = frozenset(hit_terms)
         found |= hit_terms
         sent.dense = float(sim)
         sent.overlap = sum(weights[t] for t in hit_terms) / total
@@ -176,7 +200,7 @@ def gather(
     sentences.sort(key=lambda s: -s.score)
     coverage = sum(weights[t] for t in found) / total
     missing = [t for t in names - found if weights.get(t, 0.0) >= 0.6 * _max_idf(index)]
-    return Evidence(sentences, sorted(q_stems), coverage, sorted(missing))
+    return Evidence(sentences, sorted(q_stems), coverage, sorted(missing), weights, frozenset(names))
 
 
 FOCUS_WEIGHT = 3.0

@@ -45,7 +45,7 @@ class Settings:
     abstain_threshold: float = _doc(
         "Evidence score under which the extractive answerer says the articles don't say "
         "(calibrated on tests/questions.jsonl; see README).",
-        0.40,
+        0.46,
     )
     max_question_chars: int = _doc("Longer questions are refused with a message.", 2000)
     llm_provider: str = _doc(
