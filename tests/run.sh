@@ -20,3 +20,14 @@ if ! command -v chromium >/dev/null 2>&1; then
 fi
 .venv/bin/python -m ruff check assistant tests benchmarks app.py
 .venv/bin/python -m pytest -q "$@"
+# regression gate: the project's own question set, floors just under what the product measures
+# (measured: answer_accuracy 1.000, hit@1 0.923, mrr@10 0.955, citation precision/recall 0.979/0.929,
+# quote faithfulness 1.000, abstention precision/recall 1.000/1.000; each floor lets about one question slip)
+gate=$(mktemp -d)
+ASSISTANT_STORE_DIR="$gate/store" .venv/bin/assistant eval tests/questions.jsonl --out "$gate/out" --no-progress \
+  --fail-under answer_accuracy=0.97 --fail-under accuracy_all=0.97 \
+  --fail-under hit@1=0.89 --fail-under hit@5=0.97 --fail-under mrr@10=0.93 --fail-under recall@5=0.97 \
+  --fail-under citation_precision=0.95 --fail-under citation_recall=0.9 \
+  --fail-under quote_faithfulness=1.0 \
+  --fail-under abstention_precision=0.85 --fail-under abstention_recall=0.83
+rm -rf "$gate"
