@@ -7,6 +7,7 @@ only the embedded text carries a header with title/date/source.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,8 +31,15 @@ _BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|
 
 @lru_cache(maxsize=1)
 def encoding() -> Any:
+    """cl100k_base from the copy llama-index-core bundles, even if no entry point ran
+    `prepare_offline()` (tiktoken would try to download it otherwise)."""
     import tiktoken
 
+    from .offline import bundled_tiktoken_cache
+
+    cache = bundled_tiktoken_cache()
+    if cache:
+        os.environ.setdefault("TIKTOKEN_CACHE_DIR", cache)
     return tiktoken.get_encoding(ENCODING)
 
 
@@ -87,31 +95,72 @@ class Chunk:
         return f"{self.header}\n\n{self.text}" if self.header else self.text
 
 
+HEADER_TITLE_CHARS = 300  # a title longer than this is not a headline; only its start is embedded
+
+
 def header_for(article: Article) -> str:
+    """Title and "source | date" lines embedded above each chunk's text (not part of the span)."""
     parts = []
     if article.title:
-        parts.append(article.title)
+        title = " ".join(article.title.split())
+        if len(title) > HEADER_TITLE_CHARS:
+            title = title[:HEADER_TITLE_CHARS].rsplit(" ", 1)[0]
+        parts.append(title)
     line = " | ".join(x for x in (article.source, article.date) if x)
     if line:
         parts.append(line)
     return "\n".join(parts)
 
 
+# no cl100k_base token is longer than 128 bytes, so a text of more than 128 * n characters
+# has more than n tokens: long texts are judged without tokenizing them whole
+_MAX_TOKEN_CHARS = 128
+
+
+def _over(text: str, start: int, end: int, limit: int) -> bool:
+    return end - start > limit * _MAX_TOKEN_CHARS or count_tokens(text[start:end]) > limit
+
+
+def _fit(text: str, start: int, end: int, limit: int) -> int:
+    """The largest cut <= end with text[start:cut] within `limit` tokens (at least one character).
+
+    Grows the window geometrically, then bisects, so an enormous word costs time linear in its length."""
+    good, step = start, max(limit, 16)
+    bad = min(end, start + limit * _MAX_TOKEN_CHARS)
+    while start + step < bad:
+        if count_tokens(text[start:start + step]) > limit:
+            bad = start + step
+            break
+        good, step = start + step, step * 2
+    else:
+        if count_tokens(text[start:bad]) <= limit:
+            return bad
+    while bad - good > 1:
+        mid = (good + bad) // 2
+        if count_tokens(text[start:mid]) <= limit:
+            good = mid
+        else:
+            bad = mid
+    return max(good, start + 1)
+
+
 def _split_long(text: str, start: int, end: int, limit: int) -> Iterator[tuple[int, int]]:
-    """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens."""
-    words = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    piece_start = None
+    """Cut one over-long sentence at word boundaries into pieces of at most `limit` tokens
+    (a single word longer than that is cut between characters)."""
+    piece_start: int | None = None
     last_end = start
-    for ws, we in words:
+    for m in re.finditer(r"\S+", text[start:end]):
+        ws, we = m.start() + start, m.end() + start
         if piece_start is None:
             piece_start = ws
-        if count_tokens(text[piece_start:we]) > limit and last_end > piece_start:
+        if last_end > piece_start:
+            if not _over(text, piece_start, we, limit):
+                last_end = we
+                continue
             yield piece_start, last_end
             piece_start = ws
-        while count_tokens(text[piece_start:we]) > limit:  # one enormous "word": cut by characters
-            cut = piece_start + max(1, (we - piece_start) // 2)
-            while count_tokens(text[piece_start:cut]) > limit:
-                cut = piece_start + max(1, (cut - piece_start) // 2)
+        while _over(text, piece_start, we, limit):  # one enormous "word": cut it by characters
+            cut = _fit(text, piece_start, we, limit)
             yield piece_start, cut
             piece_start = cut
         last_end = we
@@ -150,20 +199,21 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
     if current and fresh:
         groups.append(current)
     header = header_for(article)
+    content_hash = article.content_hash
     base = {
         "article_id": article.id,
         "title": article.title or "",
         "date": article.date or "",
         "date_key": date_key(article.date),
         "source": article.source or "",
-        "content_hash": article.content_hash,
+        "content_hash": content_hash,
     }
     chunks = []
     for seq, group in enumerate(groups):
         start, end = group[0][0], group[-1][1]
         chunks.append(
             Chunk(
-                id=f"{article.id}::{article.content_hash[:12]}::{seq}",
+                id=f"{article.id}::{content_hash[:12]}::{seq}",
                 article_id=article.id,
                 seq=seq,
                 start=start,

@@ -17,7 +17,8 @@ def _settings(args: argparse.Namespace, **more: Any) -> Any:
 
     prepare_offline()
     return Settings.from_env(
-        corpus_dir=args.corpus, store_dir=args.store, chroma_url=args.chroma_url, collection=args.collection, **more
+        corpus_dir=args.corpus, store_dir=args.store, chroma_url=args.chroma_url, collection=args.collection,
+        **more,
     )
 
 

@@ -40,6 +40,7 @@ class IngestReport:
     problems: list[str] = field(default_factory=list)  # files that could not be ingested
     notices: list[str] = field(default_factory=list)  # ingested, with a remark
     files_read: int = 0
+    missing_roots: list[str] = field(default_factory=list)  # folders or files given that do not exist
 
     @property
     def changed(self) -> bool:
@@ -47,7 +48,8 @@ class IngestReport:
 
     def summary(self) -> str:
         return (
-            f"{self.added} added, {self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
+            f"{self.added} added, {self.updated} updated, {self.removed} removed, "
+            f"{self.unchanged} unchanged; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in store "
             f"({self.articles_total} articles) in {self.seconds:.1f} s"
             + (f"; {len(self.problems)} file(s) skipped" if self.problems else "")
@@ -63,38 +65,75 @@ class SourceFile:
     label: str  # article id for single-article files: path relative to its root
 
 
-def discover(paths: Iterable[Path], problems: list[str]) -> list[SourceFile]:
-    """Files under `paths` (recursively), refusing symlinks that leave their root."""
+OUTSIDE = "symlink points outside the corpus folder; not followed"
+
+
+def _printable(label: str) -> str:
+    """A file name that is not valid UTF-8 (undecodable bytes arrive as surrogates) as printable text."""
+    return label.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    """Whether `path` (symlinks followed) lies in `folder`; a symlink loop counts as inside
+    (reading it then fails with its own message)."""
+    try:
+        return path.resolve().is_relative_to(folder.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: "Symlink loop" (Python < 3.13)
+        return True
+
+
+def discover(paths: Iterable[Path], report: IngestReport, base: Path | None = None) -> list[SourceFile]:
+    """Files under `paths` (recursively), refusing symlinks that leave their root.
+
+    Labels (article ids) are relative to `base` (the corpus folder) for files inside it, so a
+    file added by path gets the same id a sync of the corpus gives it."""
+    problems = report.problems
     found: list[SourceFile] = []
     for root in paths:
         root = Path(root)
-        if not root.exists():
-            problems.append(f"{root}: no such file or folder")
+        if not root.exists() and not root.is_symlink():
+            problems.append(f"{_printable(str(root))}: no such file or folder")
+            report.missing_roots.append(str(root))
             continue
-        if root.is_file():
-            found.append(SourceFile(root, root.name))
+        absolute = Path(os.path.abspath(root))
+        prefix = None
+        if base is not None and _inside(absolute.parent, Path(base)):
+            prefix = (absolute.parent.resolve() / absolute.name).relative_to(Path(base).resolve())
+        if not root.is_dir():
+            found.append(_source(root, (prefix or Path(root.name)).as_posix(), report))
             continue
         real_root = root.resolve()
         for dirpath, dirnames, filenames in os.walk(root):
+            here = Path(dirpath)
+            for d in list(dirnames):
+                if (here / d).is_symlink() and not d.startswith(".") and not _inside(here / d, real_root):
+                    rel = (here / d).relative_to(root).as_posix()
+                    problems.append(f"{_printable(rel)}: {OUTSIDE}")
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if name.startswith("."):
                     continue
-                path = Path(dirpath) / name
-                label = path.relative_to(root).as_posix()
-                if path.is_symlink():
-                    target = path.resolve()
-                    if not target.is_relative_to(real_root):
-                        problems.append(f"{label}: symlink points outside the corpus folder; not followed")
-                        continue
+                path = here / name
+                rel = path.relative_to(root)
+                label = (prefix / rel if prefix else rel).as_posix()
+                if path.is_symlink() and not _inside(path, real_root):
+                    problems.append(f"{_printable(label)}: {OUTSIDE}")
+                    continue
                 if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
                     problems.append(
-                        f"{label}: unsupported file type {path.suffix or '(none)'!r}; "
+                        f"{_printable(label)}: unsupported file type {path.suffix or '(none)'!r}; "
                         f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
                     )
                     continue
-                found.append(SourceFile(path, label))
+                found.append(_source(path, label, report))
     return found
+
+
+def _source(path: Path, label: str, report: IngestReport) -> SourceFile:
+    printable = _printable(label)
+    if printable != label:
+        report.notices.append(f"{printable}: file name is not valid UTF-8; stored under the name shown")
+    return SourceFile(path, printable)
 
 
 def read_sources(
@@ -110,10 +149,14 @@ def read_sources(
             report.problems.append(f"{f.label}: {exc.reason}")
             failed.add(f.label)
             continue
+        except Exception as exc:  # a reader failure on one odd file must not stop the others
+            report.problems.append(f"{f.label}: could not be read ({type(exc).__name__}: {exc})")
+            failed.add(f.label)
+            continue
         report.files_read += 1
-        report.notices += [n.replace(str(f.path), f.label) for n in result.notices]
+        report.notices += [_printable(n.replace(str(f.path), f.label)) for n in result.notices]
         for a in result.articles:
-            aid = f.label if a.id == f.path.name else f"{f.label}{a.id[len(f.path.name):]}"
+            aid = f.label if a.id == f.path.name else _printable(f"{f.label}{a.id[len(f.path.name):]}")
             article = Article(**(a.to_dict() | {"id": aid, "path": f.label}))
             if aid in articles:
                 report.problems.append(f"{f.label}: duplicate article id {aid!r}; later copy skipped")
@@ -137,7 +180,7 @@ def sync(
         store.reset()
     full_sync = paths is None
     roots = [Path(settings.corpus_dir)] if full_sync else [Path(p) for p in paths]
-    files = discover(roots, report.problems)
+    files = discover(roots, report, base=Path(settings.corpus_dir))
     seen_labels = {f.label for f in files}
     articles, failed = read_sources(files, int(settings.max_file_mb * 1e6), report)
 
@@ -161,7 +204,7 @@ def sync(
         label = rec.get("path") or aid
         if label in failed:
             continue
-        if full_sync or label in seen_labels:
+        if (full_sync and not report.missing_roots) or label in seen_labels:
             removed.append(aid)
 
     _embed_and_store(store, embed_model, settings, todo, report, progress)
@@ -195,6 +238,8 @@ def _embed_and_store(
     planned = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in todo]
     total = sum(len(c) for _, c in planned)
     done = 0
+    if progress and total:
+        progress(0, total, "")
     batch: list[tuple[Article, list[Chunk]]] = []
 
     def flush() -> None:
@@ -207,7 +252,8 @@ def _embed_and_store(
             pos += len(cs)
             store.upsert_article(article, len(cs))
             keep = {c.id for c in cs}
-            store.delete_chunks([cid for cid, aid, _ in store_chunks_of(store, article.id) if cid not in keep])
+            old = [cid for cid, _, _ in store_chunks_of(store, article.id) if cid not in keep]
+            store.delete_chunks(old)
         done += len(chunks)
         report.chunks_embedded += len(chunks)
         if progress:
@@ -227,4 +273,7 @@ def _embed_and_store(
 
 def store_chunks_of(store: Store, article_id: str) -> list[tuple[str, str, str]]:
     got = store.chunks.get(where={"article_id": article_id}, include=["metadatas"])
-    return [(cid, article_id, (m or {}).get("content_hash", "")) for cid, m in zip(got["ids"], got["metadatas"])]
+    return [
+        (cid, article_id, (m or {}).get("content_hash", ""))
+        for cid, m in zip(got["ids"], got["metadatas"], strict=True)
+    ]

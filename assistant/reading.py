@@ -10,8 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import stat
 import unicodedata
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path
 
 from .dates import DATE_LINE, parse_date
@@ -37,8 +39,9 @@ class Article:
     author: str | None = None
     path: str | None = None
 
-    @property
+    @cached_property
     def content_hash(self) -> str:
+        """sha256 of everything but the path (computed once: chunking asks for it per chunk)."""
         payload = json.dumps(asdict(self) | {"path": None}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
@@ -52,10 +55,25 @@ class ReadResult:
     notices: list[str]  # non-fatal remarks, e.g. "read as Latin-1"
 
 
+# longest first: the UTF-32-LE mark starts with the UTF-16-LE one
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+
+
 def decode_bytes(data: bytes, path: str) -> tuple[str, str | None]:
     """UTF-8 first; legacy single-byte encodings as a noted fallback; binary refused."""
     if not data.strip():
         raise ArticleError(path, "empty file")
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom):].decode(codec)
+            except UnicodeDecodeError:
+                reason = f"has a {codec.upper()} byte-order mark but does not decode"
+                raise ArticleError(path, reason) from None
+            if not text.strip():
+                raise ArticleError(path, "empty file")
+            return unicodedata.normalize("NFC", text), f"{path}: read as {codec.upper()} (byte-order mark)"
     head = data[:8192]
     if b"\x00" in head:
         raise ArticleError(path, "binary file (contains NUL bytes), not text")
@@ -82,9 +100,18 @@ def read_path(path: Path, root: Path | None = None, max_bytes: int | None = None
         raise ArticleError(label, f"unsupported file type {suffix or '(none)'!r}; "
                            f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}")
     try:
-        size = path.stat().st_size
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise ArticleError(label, "broken symbolic link (its target does not exist)") from None
+        raise ArticleError(label, "cannot read: no such file") from None
     except OSError as exc:
         raise ArticleError(label, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "a named pipe" if stat.S_ISFIFO(st.st_mode) else \
+            "a device or socket"
+        raise ArticleError(label, f"not a regular file ({kind})")
+    size = st.st_size
     if max_bytes is not None and size > max_bytes:
         raise ArticleError(label, f"too large ({size / 1e6:.1f} MB; the limit is {max_bytes / 1e6:.1f} MB)")
     try:
@@ -94,7 +121,7 @@ def read_path(path: Path, root: Path | None = None, max_bytes: int | None = None
     text, notice = decode_bytes(data, label)
     notices = [notice] if notice else []
     if suffix in JSON_EXTENSIONS:
-        articles = parse_records(text, path.name, label, jsonl=suffix == ".jsonl")
+        articles = parse_records(text, path.name, label, jsonl=suffix == ".jsonl", notices=notices)
     else:
         if suffix in HTML_EXTENSIONS:
             text, meta = html_to_text(text)
@@ -120,24 +147,43 @@ def _label(path: Path, root: Path | None) -> str:
 
 # --- JSON records ---------------------------------------------------------------------------
 
-def parse_records(text: str, file_name: str, label: str, jsonl: bool) -> list[Article]:
-    """JSON object, JSON list of objects, or JSON lines. Ids: `<file>#<n>` for multi-record files."""
+def parse_records(
+    text: str, file_name: str, label: str, jsonl: bool, notices: list[str] | None = None
+) -> list[Article]:
+    """JSON object, JSON list of objects, or JSON lines. Ids: `<file>#<n>` (or `<file>#<its id>`) for
+    records of a list or JSON lines file, even when it holds one record, so ids stay put as it grows.
+
+    Records without body text are skipped with a remark in `notices`."""
+    records: list[tuple[int, object]] = []  # (line or record number, record)
+    multi = jsonl  # a JSON lines file or a JSON list: ids `<file>#<n>` however many records it holds now
     try:
         if jsonl:
-            records = [json.loads(line) for line in text.splitlines() if line.strip()]
+            for lineno, line in enumerate(text.splitlines(), 1):
+                if line.strip():
+                    try:
+                        records.append((lineno, json.loads(line)))
+                    except json.JSONDecodeError as exc:
+                        raise ArticleError(label, f"invalid JSON on line {lineno}: {exc.msg}") from None
         else:
-            loaded = json.loads(text)
-            records = loaded if isinstance(loaded, list) else [loaded]
-    except json.JSONDecodeError as exc:
-        raise ArticleError(label, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            try:
+                loaded = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise ArticleError(label, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+            multi = isinstance(loaded, list)
+            records = list(enumerate(loaded if multi else [loaded], 1))
+    except RecursionError:
+        raise ArticleError(label, "JSON nested too deeply to be an article") from None
+    where = "line" if jsonl else "record"
     articles = []
-    for n, rec in enumerate(records):
+    for n, (pos, rec) in enumerate(records):
         if not isinstance(rec, dict):
-            raise ArticleError(label, f"record {n + 1} is not a JSON object")
+            raise ArticleError(label, f"{where} {pos} is not a JSON object")
         body = rec.get("body") or rec.get("text") or rec.get("content") or ""
         if not isinstance(body, str) or not body.strip():
+            if notices is not None:
+                notices.append(f"{label}: {where} {pos} has no body text; skipped")
             continue
-        rid = file_name if len(records) == 1 else f"{file_name}#{rec.get('id', n + 1)}"
+        rid = f"{file_name}#{rec.get('id', n + 1)}" if multi else file_name
         articles.append(
             Article(
                 id=rid,
@@ -164,8 +210,11 @@ def _str(value: object) -> str | None:
 # --- plain text -----------------------------------------------------------------------------
 
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’)\]]*$")
-_TRAILING_MARKERS = re.compile(r"^(more news|like this|related( articles| stories)?|read more|you may also like|"
-                               r"recommended|more from .{1,40}|share this( article)?)\s*:?$", re.I)
+_TRAILING_MARKERS = re.compile(
+    r"^(more news|like this|related( articles| stories)?|read more|you may also like|"
+    r"recommended|more from .{1,40}|share this( article)?)\s*:?$",
+    re.I,
+)
 
 
 def _words(line: str) -> list[str]:
@@ -200,7 +249,8 @@ def _is_tag_line(line: str) -> bool:
 
 
 def _paragraphs(text: str) -> list[str]:
-    lines = [re.sub(r"\s+", " ", ln).strip() for ln in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = [re.sub(r"\s+", " ", ln).strip() for ln in lines]
     return [ln for ln in lines if ln]
 
 
@@ -223,8 +273,29 @@ def strip_trailing_boilerplate(paras: list[str]) -> list[str]:
     return paras
 
 
+_DATE_PREFIX = re.compile(r"^(?:published|updated|last updated|posted)(?:\s+on)?\s*:?\s*", re.I)
+_BYLINE = re.compile(r"^by\s+(\S.*)$", re.I)
+
+
+def _date_line(line: str) -> str | None:
+    """The ISO date of a line that is only a date ("Wednesday, 11/22/2023", "Published: 22 Nov 2023")."""
+    line = _DATE_PREFIX.sub("", line)
+    return parse_date(line) if DATE_LINE.match(line) else None
+
+
+def _byline(line: str) -> str | None:
+    """"By Jane Doe" -> "Jane Doe" (names only: short, capitalised, no sentence punctuation)."""
+    m = _BYLINE.match(line)
+    if not m or _SENTENCE_END.search(line.strip()) or len(line.split()) > 10:
+        return None
+    names = [w for w in m.group(1).replace(",", " ").split() if w.lower() not in ("and", "&")]
+    if not names or sum(1 for w in names if w[:1].isupper()) / len(names) < 0.6:
+        return None
+    return m.group(1).strip()
+
+
 def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | None = None) -> Article:
-    """Find headline, publisher and date lines at the top; keep every sentence of the story."""
+    """Find headline, byline, publisher and date lines at the top; keep every sentence of the story."""
     meta = dict(meta or {})
     paras = _paragraphs(text)
     # markdown headings and emphasis markers at the top are layout, not text
@@ -232,6 +303,7 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
     title = meta.get("title")
     date = parse_date(meta.get("date"))
     source = meta.get("source")
+    author = meta.get("author")
     head = 0
     if not title:
         # a headline within the first two paragraphs; a sentence-like paragraph before it is a caption
@@ -239,14 +311,21 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
             if _is_headline(paras[i]) and all(_SENTENCE_END.search(p) for p in paras[:i]):
                 title, head = paras[i], i + 1
                 break
-    elif paras and paras[0] == title:
-        head = 1
-    # publisher and date lines directly under the headline
-    while head and head < len(paras):
+    else:
+        # the declared headline repeated on the page (after a kicker or caption, at most)
+        for i in range(min(3, len(paras))):
+            if paras[i] == title:
+                head = i + 1
+                break
+    # date, byline and publisher lines directly under the headline (date and byline also at the very top)
+    start = head
+    while head < len(paras) and head - start < 4:
         line = paras[head]
-        if DATE_LINE.match(line) and not date:
-            date = parse_date(line)
-        elif _is_publisher(line) and not source and head <= 2:
+        if (day := _date_line(line)) is not None:
+            date = date or day
+        elif (name := _byline(line)) is not None:
+            author = author or name
+        elif start and not source and head - start < 2 and _is_publisher(line):
             source = line
         else:
             break
@@ -259,5 +338,5 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
         date=date,
         source=source,
         url=meta.get("url"),
-        author=meta.get("author"),
+        author=author,
     )

