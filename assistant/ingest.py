@@ -246,14 +246,12 @@ def _embed_and_store(
         nonlocal done
         chunks = [c for _, cs in batch for c in cs]
         vectors = embed_model.get_text_embedding_batch([c.embed_text for c in chunks]) if chunks else []
-        pos = 0
-        for article, cs in batch:
-            store.add_chunks(cs, vectors[pos:pos + len(cs)])
-            pos += len(cs)
-            store.upsert_article(article, len(cs))
-            keep = {c.id for c in cs}
-            old = [cid for cid, _, _ in store_chunks_of(store, article.id) if cid not in keep]
-            store.delete_chunks(old)
+        # the three writes in the crash-safe order, each for the whole batch (a write is a transaction:
+        # one per article made ingest of many short articles a fifth slower than the model alone)
+        store.add_chunks(chunks, vectors)
+        store.upsert_articles([(article, len(cs)) for article, cs in batch])
+        keep = {c.id for c in chunks}
+        store.delete_chunks([cid for cid, _, _ in store.chunks_of([a.id for a, _ in batch]) if cid not in keep])
         done += len(chunks)
         report.chunks_embedded += len(chunks)
         if progress:
@@ -270,10 +268,3 @@ def _embed_and_store(
     if batch:
         flush()
 
-
-def store_chunks_of(store: Store, article_id: str) -> list[tuple[str, str, str]]:
-    got = store.chunks.get(where={"article_id": article_id}, include=["metadatas"])
-    return [
-        (cid, article_id, (m or {}).get("content_hash", ""))
-        for cid, m in zip(got["ids"], got["metadatas"], strict=True)
-    ]

@@ -110,9 +110,20 @@ class Store:
         return out
 
     def upsert_article(self, article: Article, n_chunks: int) -> None:
-        meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text") and v is not None}
-        meta |= {"content_hash": article.content_hash, "n_chunks": n_chunks}
-        self.articles.upsert(ids=[article.id], embeddings=[[1.0]], documents=[article.text], metadatas=[meta])
+        self.upsert_articles([(article, n_chunks)])
+
+    def upsert_articles(self, items: list[tuple[Article, int]]) -> None:
+        """Article records (with their chunk counts), in one write per page."""
+        for i in range(0, len(items), _PAGE):
+            page = items[i:i + _PAGE]
+            metas = []
+            for article, n_chunks in page:
+                meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text") and v is not None}
+                metas.append(meta | {"content_hash": article.content_hash, "n_chunks": n_chunks})
+            self.articles.upsert(
+                ids=[a.id for a, _ in page], embeddings=[[1.0]] * len(page),
+                documents=[a.text for a, _ in page], metadatas=metas,
+            )
 
     def delete_articles(self, ids: list[str]) -> None:
         if ids:
@@ -150,13 +161,26 @@ class Store:
         return rows
 
     def add_chunks(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
-        if chunks:
+        """Chunks with their vectors, in one write per page (each write is a transaction)."""
+        for i in range(0, len(chunks), _PAGE):
+            page = chunks[i:i + _PAGE]
             self.chunks.upsert(
-                ids=[c.id for c in chunks],
-                embeddings=embeddings,
-                documents=[c.text for c in chunks],
-                metadatas=[c.metadata for c in chunks],
+                ids=[c.id for c in page],
+                embeddings=embeddings[i:i + _PAGE],
+                documents=[c.text for c in page],
+                metadatas=[c.metadata for c in page],
             )
+
+    def chunks_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(chunk id, article id, content hash) of every stored chunk of these articles."""
+        rows = []
+        for i in range(0, len(article_ids), _PAGE):
+            page = article_ids[i:i + _PAGE]
+            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
+            got = self.chunks.get(where=where, include=["metadatas"])
+            for cid, m in zip(got["ids"], got["metadatas"], strict=True):
+                rows.append((cid, (m or {}).get("article_id", ""), (m or {}).get("content_hash", "")))
+        return rows
 
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _PAGE):

@@ -375,14 +375,14 @@ def test_killed_reingest_loses_nothing_stored_before(seeded, tmp_path):
     corpus, store = seeded
     before = snapshot(store, tmp_path)
     old_hash = {aid: rec["content_hash"] for aid, rec in before["articles"].items()}
-    append_sentence(corpus / "000_f19390a96d0bfcc2.txt")
-    append_sentence(corpus / "004_9d055321525b4e51.txt")
+    for changed in ("000_f19390a96d0bfcc2.txt", "002_f3682412e17b471f.txt", "004_9d055321525b4e51.txt"):
+        append_sentence(corpus / changed)  # three batches of work, so that each kill lands mid-run
     (corpus / "001_d0b1d9f66b66a1cb.txt").unlink()
     (corpus / "005_new.txt").write_text("Talks resumed on Friday. Both sides sounded hopeful.\n", encoding="utf-8")
     new_hash = {p.name: read_path(p).articles[0].content_hash for p in corpus.iterdir()}
     env = cli_env(corpus, store, ASSISTANT_EMBED_BATCH_SIZE="1")
 
-    for ready, delay in [(one_batch_written, 0.0), (started, 0.5)]:
+    for ready, delay in [(one_batch_written, 0.0), (started, 0.2)]:
         assert KillableIngest(env).kill_when(ready, delay)
         snap = snapshot(store, tmp_path)
         # every article stored before is still there, whole, in its old or its new version
@@ -391,9 +391,9 @@ def test_killed_reingest_loses_nothing_stored_before(seeded, tmp_path):
             assert record is not None, f"{aid} was lost by a killed ingest"
             assert record["content_hash"] in (old, new_hash.get(aid))
         assert_records_complete(snap)
-        for aid in ("002_f3682412e17b471f.txt", "003_0de35cad8aa68667.txt"):  # untouched articles
-            assert {c for c, m in snap["chunks"].items() if m["article_id"] == aid} == \
-                {c for c, m in before["chunks"].items() if m["article_id"] == aid}
+        untouched = "003_0de35cad8aa68667.txt"
+        assert {c for c, m in snap["chunks"].items() if m["article_id"] == untouched} == \
+            {c for c, m in before["chunks"].items() if m["article_id"] == untouched}
 
     final = run_cli(["ingest", "--json"], corpus, store)
     assert final.returncode == 0, final.stderr
