@@ -74,7 +74,7 @@ class Assistant:
             if self._sentence_cache is None:
                 from .evidence import SentenceEmbeddings
 
-                self._sentence_cache = SentenceEmbeddings(self.embed_model)
+                self._sentence_cache = SentenceEmbeddings(self.embed_model, self.store)
             return self._sentence_cache
 
     @property
@@ -104,6 +104,29 @@ class Assistant:
             )
             self.retriever.refresh(force=report.changed or rebuild)
             return report
+
+    def warm_up(self, batch: int = 16) -> int:
+        """Embed every sentence that has no stored vector yet, a few at a time, so that first questions
+        wait for nothing. The chat app runs this in the background; returns how many were embedded."""
+        from .chunking import sentence_spans
+        from .evidence import Sentence
+        from .store import sentence_id
+
+        self.retriever.refresh()
+        stored = {sid for sid, _, _ in self.store.sentence_index()}
+        done = 0
+        for aid, meta in self.store.article_records().items():
+            if meta.get("n_chunks", 1) == 0:
+                continue
+            text = self.article(aid)["text"]
+            todo = [(s, e) for s, e in sentence_spans(text)
+                    if sentence_id(aid, meta.get("content_hash", ""), s) not in stored]
+            for i in range(0, len(todo), batch):
+                self.sentence_cache.vectors(
+                    [Sentence(aid, s, e, text[s:e], 0, meta) for s, e in todo[i:i + batch]]
+                )
+                done += len(todo[i:i + batch])
+        return done
 
     def status(self) -> dict[str, Any]:
         store = self.store

@@ -605,9 +605,12 @@ def _import_gradio() -> None:
 
 
 def _warm_up(assistant: Assistant) -> None:
-    """Load the retriever's indexes in the background so the first question is quick."""
+    """Load the indexes and embed any sentence without a stored vector, in the background, so the
+    first questions wait for nothing (questions asked meanwhile simply share the model's lock)."""
     try:
-        assistant.retriever  # noqa: B018
+        embedded = assistant.warm_up()
+        if embedded:
+            log.info("warm-up: embedded %d sentences", embedded)
     except Exception as exc:  # the first question will report it properly
         log.debug("warm-up failed: %s", exc)
 

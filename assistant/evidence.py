@@ -9,6 +9,7 @@ decide abstention (see `Evidence.strength`).
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass, field
@@ -20,6 +21,9 @@ from .chunking import sentence_spans
 from .dates import DateRange
 from .lexical import LexicalIndex, fold, tokenize
 from .retrieval import Hit
+from .store import sentence_id
+
+log = logging.getLogger(__name__)
 
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -79,27 +83,41 @@ class Sentence:
 
 
 class SentenceEmbeddings:
-    """Cache of sentence vectors keyed by (article, content hash, offset): each is embedded once."""
+    """Sentence vectors: from memory, else from the store, else embedded now and written back, so
+    each sentence is embedded once for every process that shares the store (CLI runs included)."""
 
-    def __init__(self, embed_model: Any, max_items: int = 200_000) -> None:
+    def __init__(self, embed_model: Any, store: Any = None, max_items: int = 200_000) -> None:
         self.embed_model = embed_model
+        self.store = store
         self.max_items = max_items
-        self._cache: dict[tuple[str, str, int], np.ndarray] = {}
+        self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
 
     def vectors(self, sentences: list[Sentence]) -> np.ndarray:
-        keys = [(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]
+        keys = [sentence_id(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]
         with self._lock:
-            missing = [(k, s.text) for k, s in zip(keys, sentences) if k not in self._cache]
-        if missing:
-            vecs = self.embed_model.get_text_embedding_batch([t for _, t in missing])
-            with self._lock:
-                if len(self._cache) > self.max_items:
-                    self._cache.clear()
-                for (k, _), v in zip(missing, vecs):
-                    self._cache[k] = np.asarray(v, dtype=np.float32)
+            missing = {k: s for k, s in zip(keys, sentences) if k not in self._cache}
+        found: dict[str, Any] = self.store.sentence_vectors(list(missing)) if missing and self.store else {}
+        todo = [k for k in missing if k not in found]
+        if todo:
+            fresh = self.embed_model.get_text_embedding_batch([missing[k].text for k in todo])
+            found.update(zip(todo, fresh))
+            self._write_back([missing[k] for k in todo], todo, fresh)
         with self._lock:
+            if len(self._cache) + len(found) > self.max_items:
+                self._cache.clear()
+            self._cache.update({k: np.asarray(v, dtype=np.float32) for k, v in found.items()})
             return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 1), np.float32)
+
+    def _write_back(self, sentences: list[Sentence], keys: list[str], vectors: list[list[float]]) -> None:
+        if self.store is None:
+            return
+        rows = [(k, s.article_id, str(s.meta.get("content_hash", "")), s.start, s.end)
+                for k, s in zip(keys, sentences)]
+        try:
+            self.store.add_sentences(rows, vectors)
+        except Exception as exc:  # a read-only store still answers; the vectors stay in memory
+            log.warning("could not store sentence vectors: %s", exc)
 
 
 @dataclass

@@ -213,11 +213,11 @@ def sync(
 
     current = store.article_records()
     stale_articles = set(removed)
-    stale = [
-        cid for cid, aid, h in store.chunk_index()
-        if aid in stale_articles or aid not in current or current[aid].get("content_hash") != h
-    ]
-    store.delete_chunks(stale)
+    def is_stale(aid: str, content_hash: str) -> bool:
+        return aid in stale_articles or aid not in current or current[aid].get("content_hash") != content_hash
+
+    store.delete_chunks([cid for cid, aid, h in store.chunk_index() if is_stale(aid, h)])
+    store.delete_sentences([sid for sid, aid, h in store.sentence_index() if is_stale(aid, h)])
     store.delete_articles(removed)
     report.removed = len(removed)
 
@@ -246,12 +246,16 @@ def _embed_and_store(
         nonlocal done
         chunks = [c for _, cs in batch for c in cs]
         vectors = embed_model.get_text_embedding_batch([c.embed_text for c in chunks]) if chunks else []
-        # the three writes in the crash-safe order, each for the whole batch (a write is a transaction:
+        # the writes in the crash-safe order, each for the whole batch (a write is a transaction:
         # one per article made ingest of many short articles a fifth slower than the model alone)
         store.add_chunks(chunks, vectors)
         store.upsert_articles([(article, len(cs)) for article, cs in batch])
+        batch_ids = [a.id for a, _ in batch]
         keep = {c.id for c in chunks}
-        store.delete_chunks([cid for cid, _, _ in store.chunks_of([a.id for a, _ in batch]) if cid not in keep])
+        store.delete_chunks([cid for cid, _, _ in store.chunks_of(batch_ids) if cid not in keep])
+        # sentence vectors of an earlier version (written by the answerer) go with it
+        store.delete_sentences([sid for sid, _, h in store.sentences_of(batch_ids)
+                                if h not in {a.content_hash for a, _ in batch}])
         done += len(chunks)
         report.chunks_embedded += len(chunks)
         if progress:

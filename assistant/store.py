@@ -72,6 +72,13 @@ class Store:
             raise self.mismatch
         return self._articles
 
+    @property
+    def sentences(self) -> Any:
+        """One vector per sentence of every article, embedded at ingest so answering never waits for them."""
+        if self.mismatch is not None:
+            raise self.mismatch
+        return self._sentences
+
     def _open(self) -> None:
         name = self.settings.collection
         try:
@@ -82,6 +89,12 @@ class Store:
                 embedding_function=None,
             )
             self._articles = self.client.get_or_create_collection(f"{name}_articles", embedding_function=None)
+            self._sentences = self.client.get_or_create_collection(
+                f"{name}_sentences",
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": self.model_name, "embedding_dim": self.dim},
+                embedding_function=None,
+            )
         except Exception as exc:
             raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from None
         built_with = (self._chunks.metadata or {}).get("embedding_model")
@@ -93,8 +106,8 @@ class Store:
             )
 
     def reset(self) -> None:
-        """Drop both collections and recreate them empty (for --rebuild)."""
-        for suffix in ("chunks", "articles"):
+        """Drop the collections and recreate them empty (for --rebuild)."""
+        for suffix in ("chunks", "articles", "sentences"):
             try:
                 self.client.delete_collection(f"{self.settings.collection}_{suffix}")
             except Exception:  # absent already
@@ -173,14 +186,39 @@ class Store:
 
     def chunks_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
         """(chunk id, article id, content hash) of every stored chunk of these articles."""
+        return _rows_of(self.chunks, article_ids)
+
+    def sentences_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
+        """(sentence id, article id, content hash) of every stored sentence vector of these articles."""
+        return _rows_of(self.sentences, article_ids)
+
+    # --- sentences ----------------------------------------------------------------------------
+    def add_sentences(self, rows: list[tuple[str, str, str, int, int]], embeddings: list[list[float]]) -> None:
+        """rows: (id, article id, content hash, start, end)."""
+        for i in range(0, len(rows), _PAGE):
+            page = rows[i:i + _PAGE]
+            self.sentences.upsert(
+                ids=[r[0] for r in page],
+                embeddings=embeddings[i:i + _PAGE],
+                metadatas=[{"article_id": a, "content_hash": h, "start": s, "end": e} for _, a, h, s, e in page],
+            )
+
+    def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
+        if not ids:
+            return {}
+        got = self.sentences.get(ids=ids, include=["embeddings"])
+        return dict(zip(got["ids"], got["embeddings"], strict=True))
+
+    def sentence_index(self) -> list[tuple[str, str, str]]:
+        """(sentence id, article id, content hash) for every stored sentence vector."""
         rows = []
-        for i in range(0, len(article_ids), _PAGE):
-            page = article_ids[i:i + _PAGE]
-            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
-            got = self.chunks.get(where=where, include=["metadatas"])
-            for cid, m in zip(got["ids"], got["metadatas"], strict=True):
-                rows.append((cid, (m or {}).get("article_id", ""), (m or {}).get("content_hash", "")))
+        for ids, metas, _ in self._pages(self.sentences, ["metadatas"]):
+            rows += [(i, m.get("article_id", ""), m.get("content_hash", "")) for i, m in zip(ids, metas, strict=True)]
         return rows
+
+    def delete_sentences(self, ids: list[str]) -> None:
+        for i in range(0, len(ids), _PAGE):
+            self.sentences.delete(ids=ids[i:i + _PAGE])
 
     def delete_chunks(self, ids: list[str]) -> None:
         for i in range(0, len(ids), _PAGE):
@@ -229,6 +267,21 @@ class Store:
             offset += len(got["ids"])
             if len(got["ids"]) < _PAGE:
                 return
+
+
+def _rows_of(collection: Any, article_ids: list[str]) -> list[tuple[str, str, str]]:
+    rows = []
+    for i in range(0, len(article_ids), _PAGE):
+        page = article_ids[i:i + _PAGE]
+        where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
+        got = collection.get(where=where, include=["metadatas"])
+        for rid, m in zip(got["ids"], got["metadatas"], strict=True):
+            rows.append((rid, (m or {}).get("article_id", ""), (m or {}).get("content_hash", "")))
+    return rows
+
+
+def sentence_id(article_id: str, content_hash: str, start: int) -> str:
+    return f"{article_id}::{content_hash[:12]}::s{start}"
 
 
 def now_iso() -> str:

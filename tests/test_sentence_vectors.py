@@ -1,0 +1,53 @@
+"""Sentence vectors are embedded once, shared through the store, and follow article changes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from assistant.chunking import sentence_spans
+
+
+def _stored_hashes(assistant: Any) -> dict[str, set[str]]:
+    out: dict[str, set[str]] = {}
+    for _, aid, content_hash in assistant.store.sentence_index():
+        out.setdefault(aid, set()).add(content_hash)
+    return out
+
+
+def test_warm_up_embeds_every_sentence_once_for_all_instances(make_assistant: Any, corpus_dir: Path) -> None:
+    first = make_assistant(corpus_dir)
+    first.ingest()
+    total = sum(len(sentence_spans(first.article(aid)["text"])) for aid in first.store.article_records())
+    assert first.warm_up() == total
+    assert first.store.sentences.count() == total
+    second = make_assistant(corpus_dir)  # a new process on the same store would see the same
+    assert second.warm_up() == 0
+
+
+def test_answering_writes_its_sentence_vectors_to_the_store(make_assistant: Any, corpus_dir: Path) -> None:
+    assistant = make_assistant(corpus_dir)
+    assistant.ingest()
+    assert assistant.store.sentences.count() == 0
+    answer = assistant.ask("Who is Iraq's national security adviser?")
+    assert not answer.abstained
+    written = assistant.store.sentences.count()
+    assert written > 0
+    make_assistant(corpus_dir).ask("Who is Iraq's national security adviser?")
+    assert assistant.store.sentences.count() == written, "a second asker re-embedded stored sentences"
+
+
+def test_changed_article_drops_its_old_sentence_vectors(make_assistant: Any, corpus_dir: Path) -> None:
+    assistant = make_assistant(corpus_dir)
+    assistant.ingest()
+    assistant.warm_up()
+    path = corpus_dir / "001_d0b1d9f66b66a1cb.txt"
+    path.write_text(path.read_text() + "\nA new closing sentence was added to this article today.\n")
+    assistant.ingest()
+    hashes = _stored_hashes(assistant)
+    records = assistant.store.article_records()
+    for aid, seen in hashes.items():
+        assert seen == {records[aid]["content_hash"]}, f"{aid} keeps vectors of an old version"
+    path.unlink()
+    assistant.ingest()
+    assert "001_d0b1d9f66b66a1cb.txt" not in _stored_hashes(assistant)
