@@ -24,7 +24,7 @@ from .store import Store
 
 RRF_K = 60
 DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
-SOURCE_BOOST = 0.5  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
+SOURCE_BOOST = 0.1  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
 
 
 @dataclass(frozen=True)
