@@ -58,7 +58,7 @@ def test_question_set_covers_every_kind_the_issue_asks_for() -> None:
     types = [q["type"] for q in QUESTIONS]
     assert len(QUESTIONS) >= 40
     assert types.count("unanswerable") >= 5 and types.count("followup") >= 3
-    assert {"single", "multi", "temporal", "events"} <= set(types)
+    assert {"single", "multi", "comparison", "temporal", "events"} <= set(types)
 
 
 def test_look_alike_strikes_are_kept_apart_with_their_articles_and_dates(seed_assistant: Any) -> None:
