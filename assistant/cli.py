@@ -30,38 +30,20 @@ def _assistant(args: argparse.Namespace, **more: Any) -> Any:
 
 def cmd_ingest(args: argparse.Namespace) -> int:
     assistant = _assistant(args)
-    bar = _progress_bar()
-    report = assistant.ingest(paths=args.paths or None, rebuild=args.rebuild, progress=bar)
-    bar.close()
-    for line in report.notices:
-        print(f"note: {line}", file=sys.stderr)
-    for line in report.problems:
-        print(f"skipped: {line}", file=sys.stderr)
+    from .progress import ProgressBar, print_report
+
+    bar = ProgressBar("embedding")
+    try:
+        report = assistant.ingest(paths=args.paths or None, rebuild=args.rebuild, progress=bar)
+    finally:
+        bar.close()
+    print_report(report)
     if args.json:
         print(json.dumps(report.to_dict(), indent=2))
     else:
         print(report.summary())
     nothing = report.files_read == 0 and (report.problems or report.articles_total == 0)
     return 1 if nothing or (args.strict and report.problems) else 0
-
-
-class _progress_bar:
-    """tqdm on stderr, created only when there is something to embed."""
-
-    def __init__(self) -> None:
-        self.bar: Any = None
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        if self.bar is None:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=total, unit="chunk", desc="embedding", file=sys.stderr, leave=False)
-        self.bar.update(done - self.bar.n)
-        self.bar.set_postfix_str(what[-30:], refresh=False)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
 
 
 def cmd_status(args: argparse.Namespace) -> int:

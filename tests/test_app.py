@@ -23,16 +23,10 @@ import pytest
 from processes import stop
 
 from assistant import chat_render as render
-from assistant.chat import (
-    answer_options,
-    check_bind,
-    conversation_of,
-    is_loopback,
-    safe_file_name,
-    save_upload,
-)
+from assistant.chat import answer_options, check_bind, conversation_of, is_loopback
 from assistant.errors import ConfigError
 from assistant.settings import Settings
+from assistant.uploads import safe_file_name, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"

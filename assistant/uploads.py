@@ -1,0 +1,125 @@
+"""Browser uploads: saving files into the corpus folder safely, then ingesting just those.
+
+A cleaned name never overwrites a different file (`name-2.ext` instead); an identical
+file is reused; a new file that yields no article is removed again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+import unicodedata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .errors import ConfigError
+
+if TYPE_CHECKING:
+    from .api import Assistant
+
+UPLOAD_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
+
+
+def safe_file_name(name: str) -> str:
+    """A plain file name for the corpus folder: no folders, no leading dots, only [A-Za-z0-9._-]."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
+    stem, dot, ext = base.rpartition(".")
+    if not dot:
+        stem, ext = base, ""
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._-")[:80] or "article"
+    ext = re.sub(r"[^A-Za-z0-9]+", "", ext).lower()
+    return f"{stem}.{ext}" if ext else stem
+
+
+def _same_file(path: Path, data: bytes) -> bool:
+    try:
+        return path.stat().st_size == len(data) and path.read_bytes() == data
+    except OSError:
+        return False
+
+
+def save_upload(corpus_dir: Path, original_name: str, data: bytes, taken: set[str]) -> tuple[str, bool]:
+    """Write `data` into the corpus folder under a safe, unused name; (name, newly written).
+
+    An identical file already there is reused. A different file (or an article id already in
+    the store, `taken`) is never overwritten: name-2.ext, name-3.ext, ... is used instead. The
+    file appears atomically (hard link of a finished hidden temp file), so racing uploads are safe.
+    """
+    corpus_dir.mkdir(parents=True, exist_ok=True)
+    name = safe_file_name(original_name)
+    stem, _, ext = name.rpartition(".")
+    digest = hashlib.sha256(data).hexdigest()[:12]
+    tmp = corpus_dir / f".upload-{digest}-{threading.get_ident()}.tmp"
+    tmp.write_bytes(data)
+    try:
+        for n in range(1, 1000):
+            candidate = name if n == 1 else f"{stem}-{n}.{ext}"
+            dest = corpus_dir / candidate
+            if dest.exists() or dest.is_symlink():
+                if _same_file(dest, data):
+                    return candidate, False
+                continue
+            if candidate in taken:
+                continue
+            try:
+                os.link(tmp, dest)
+            except FileExistsError:
+                if _same_file(dest, data):
+                    return candidate, False
+                continue
+            return candidate, True
+    finally:
+        tmp.unlink(missing_ok=True)
+    raise ConfigError(f"{original_name}: no free file name left in the corpus folder")
+
+
+def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
+    """Save uploaded files into the corpus folder and ingest them; a report as data."""
+    settings = assistant.settings
+    limit = int(settings.max_upload_mb * 1e6)
+    corpus = Path(settings.corpus_dir)
+    saved: list[tuple[str, str]] = []
+    new_files: list[Path] = []
+    refused: list[str] = []
+    taken = set(assistant.store.article_records())
+    for path in paths:
+        p = Path(path)
+        original = _original_name(p)
+        if p.suffix.lower() not in UPLOAD_EXTENSIONS:
+            refused.append(f"{original}: refused, unsupported file type {p.suffix or '(none)'!r}; "
+                           f"accepted: {', '.join(UPLOAD_EXTENSIONS)}")
+            continue
+        size = p.stat().st_size
+        if size > limit:
+            refused.append(f"{original}: refused, too large ({size / 1e6:.1f} MB; "
+                           f"the limit is {settings.max_upload_mb:g} MB)")
+            continue
+        name, written = save_upload(corpus, original, p.read_bytes(), taken)
+        taken.add(name)
+        saved.append((original, name))
+        if written:
+            new_files.append(corpus / name)
+    report = None
+    if saved:
+        report = assistant.ingest(paths=[corpus / name for _, name in saved])
+        # a new file from which no article could be read does not stay in the corpus folder
+        stored = {m.get("path") for m in assistant.store.article_records().values()}
+        for path in new_files:
+            if path.name not in stored:
+                path.unlink(missing_ok=True)
+        saved = [(o, n) for o, n in saved if n in stored]
+    return {
+        "saved": [{"file": o, "article": n} for o, n in saved],
+        "refused": refused,
+        "summary": report.summary() if report else None,
+        "problems": list(report.problems) if report else [],
+        "notices": list(report.notices) if report else [],
+    }
+
+
+def _original_name(path: Path) -> str:
+    """Gradio keeps the uploaded file's own name as the last part of its temp path."""
+    return path.name
