@@ -115,22 +115,17 @@ def _extractive(question: str, evidence: Evidence, threshold: float, dated: bool
     if not evidence.sentences:
         return abstention(question, "Nothing in them matches this question.")
     if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
-        words = ", ".join(evidence.missing[:3])
-        return abstention(question, f"Nothing in them mentions {words}.") | _conf(strength)
+        return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing[:3])}.", strength)
     if strength < threshold:
-        return abstention(question, "The closest passages do not answer this question.") | _conf(strength)
+        return _declined(question, "The closest passages do not answer this question.", strength)
     return compose(question, select(evidence, question), strength, dated)
 
 
-class _conf:
-    """`answer | _conf(x)` sets the confidence of an abstention (kept for evaluation)."""
-
-    def __init__(self, value: float) -> None:
-        self.value = value
-
-    def __ror__(self, answer: Answer) -> Answer:
-        answer.confidence = self.value
-        return answer
+def _declined(question: str, reason: str, strength: float) -> Answer:
+    """An abstention that keeps its evidence strength, so evaluation can see how close it was."""
+    answer = abstention(question, reason)
+    answer.confidence = strength
+    return answer
 
 
 def _iso(value: str | None, name: str) -> str | None:
