@@ -5,6 +5,7 @@ Shared by both answerers; `stream` yields text pieces, then the final Answer.
 
 from __future__ import annotations
 
+import re
 import time
 import unicodedata
 from collections.abc import Iterator
@@ -92,8 +93,7 @@ def answer_stream(
         answer = yield from llm_answerer.answer(question, hits, articles, evidence)
     else:
         answer = _extractive(question, evidence, settings.abstain_threshold, date_range is not None)
-        for n, piece in enumerate(answer.text.split("\n") if "\n" in answer.text else _pieces(answer)):
-            yield piece if n == 0 else ("\n" if "\n" in answer.text else " ") + piece
+        yield from _PIECE_END.split(answer.text)
     answer.question = question
     answer.search_query = search_query
     answer.retrieved = list(dict.fromkeys(h.article_id for h in hits))
@@ -101,10 +101,7 @@ def answer_stream(
     yield answer
 
 
-def _pieces(answer: Answer) -> list[str]:
-    import re
-
-    return [p for p in re.split(r"(?<=\])\s+", answer.text) if p]
+_PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n]; pieces join back exactly
 
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent

@@ -115,17 +115,17 @@ class Assistant:
         self.retriever.refresh()
         stored = {sid for sid, _, _ in self.store.sentence_index()}
         done = 0
-        for aid, meta in self.store.article_records().items():
-            if meta.get("n_chunks", 1) == 0:
-                continue
-            text = self.article(aid)["text"]
-            todo = [(s, e) for s, e in sentence_spans(text)
-                    if sentence_id(aid, meta.get("content_hash", ""), s) not in stored]
-            for i in range(0, len(todo), batch):
-                self.sentence_cache.vectors(
-                    [Sentence(aid, s, e, text[s:e], 0, meta) for s, e in todo[i:i + batch]]
-                )
-                done += len(todo[i:i + batch])
+        ids = list(self.store.article_records())
+        for page in range(0, len(ids), 200):
+            for aid, article in self.store.get_articles(ids[page:page + 200]).items():
+                text = article["text"]
+                todo = [(s, e) for s, e in sentence_spans(text)
+                        if sentence_id(aid, article.get("content_hash", ""), s) not in stored]
+                for i in range(0, len(todo), batch):
+                    self.sentence_cache.vectors(
+                        [Sentence(aid, s, e, text[s:e], 0, article) for s, e in todo[i:i + batch]]
+                    )
+                    done += len(todo[i:i + batch])
         return done
 
     def status(self) -> dict[str, Any]:

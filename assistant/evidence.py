@@ -124,14 +124,9 @@ class SentenceEmbeddings:
 class Evidence:
     sentences: list[Sentence]  # scored, best first
     question_terms: list[str]
-    coverage: float  # idf-weighted share of the question's words found anywhere in the evidence
-    missing: list[str]  # rare question words found nowhere in the evidence
+    missing: list[str]  # names of the question found nowhere in the evidence
     weights: dict[str, float] = field(default_factory=dict)  # question stem -> idf weight
     names: frozenset[str] = frozenset()  # stems of the names the question uses
-
-    @property
-    def best(self) -> float:
-        return self.sentences[0].score if self.sentences else 0.0
 
     def top_coverage(self, top: int = TOP_SENTENCES) -> float:
         """idf-weighted share of the question's words that the best few sentences hold together."""
@@ -181,15 +176,16 @@ def gather(
     q_stems = stems(searched) - GENERIC
     names = name_stems(searched) - GENERIC - CALENDAR
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
+    max_idf = _max_idf(index)
+    unknown_word = _median_idf(index) if q_stems - index.postings.keys() - names else 0.0
     weights = {
-        t: index.idf(t) if t in index.postings else (_max_idf(index) if t in names else _median_idf(index))
-        for t in q_stems
+        t: index.idf(t) if t in index.postings else (max_idf if t in names else unknown_word) for t in q_stems
     }
-    for t in focus_stems(searched) & weights.keys():
+    focus = focus_stems(searched)
+    for t in focus & weights.keys():
         weights[t] *= FOCUS_WEIGHT
     total = sum(weights.values()) or 1.0
     kind = answer_kind(question)
-    focus = focus_stems(searched)
     general = bool(_GENERAL.search(question))
     if sentences:
         vecs = cache.vectors(sentences)
@@ -197,8 +193,9 @@ def gather(
     else:
         dense = np.zeros(0)
     found: set[str] = set()
+    meta_stems = {aid: stems(art.get("title") or "") | stems(art.get("source") or "") for aid, art in articles.items()}
     for sent, sim in zip(sentences, dense):
-        s_stems = stems(sent.text) | stems(sent.meta.get("title") or "") | stems(sent.meta.get("source") or "")
+        s_stems = stems(sent.text) | meta_stems[sent.article_id]
         hit_terms = q_stems & s_stems
         sent.terms = frozenset(hit_terms)
         found |= hit_terms
@@ -216,9 +213,8 @@ def gather(
             - 0.01 * sent.chunk_rank
         )
     sentences.sort(key=lambda s: -s.score)
-    coverage = sum(weights[t] for t in found) / total
-    missing = [t for t in names - found if weights.get(t, 0.0) >= 0.6 * _max_idf(index)]
-    return Evidence(sentences, sorted(q_stems), coverage, sorted(missing), weights, frozenset(names))
+    missing = [t for t in names - found if weights.get(t, 0.0) >= 0.6 * max_idf]
+    return Evidence(sentences, sorted(q_stems), sorted(missing), weights, frozenset(names))
 
 
 FOCUS_WEIGHT = 3.0

@@ -89,6 +89,7 @@ class HybridRetriever:
         self._lock = threading.Lock()
         self._index: LexicalIndex | None = None
         self._metas: dict[str, dict[str, Any]] = {}
+        self._source_words: dict[str, str] = {}  # publisher -> its words, padded for whole-word matching
 
     def refresh(self, force: bool = False) -> LexicalIndex:
         """Load the persisted index, rebuilding it if it does not cover exactly the stored chunks."""
@@ -107,6 +108,8 @@ class HybridRetriever:
                 _, _, metas = self.store.get_chunks(index.ids) if index.ids else ([], [], [])
                 self._metas = dict(zip(index.ids, metas))
             self._index = index
+            names = {m.get("source") for m in self._metas.values() if m.get("source")}
+            self._source_words = {n: _words(n) for n in names if len(n) >= 3}
             return index
 
     @property
@@ -116,8 +119,7 @@ class HybridRetriever:
     def named_sources(self, query: str) -> set[str]:
         """Publishers of the store that the question names, as whole words, case-insensitively."""
         padded = _words(query)
-        names = {m.get("source") for m in self._metas.values() if m.get("source")}
-        return {n for n in names if len(n) >= 3 and _words(n) in padded}
+        return {name for name, words in self._source_words.items() if words in padded}
 
     def retrieve(
         self,

@@ -167,11 +167,7 @@ class Store:
     # --- chunks -----------------------------------------------------------------------------
     def chunk_index(self) -> list[tuple[str, str, str]]:
         """(chunk id, article id, content hash) for every stored chunk."""
-        rows = []
-        for ids, metas, _ in self._pages(self.chunks, ["metadatas"]):
-            for i, m in zip(ids, metas, strict=True):
-                rows.append((i, m.get("article_id", ""), m.get("content_hash", "")))
-        return rows
+        return self._index_of(self.chunks)
 
     def add_chunks(self, chunks: list[Chunk], embeddings: list[list[float]]) -> None:
         """Chunks with their vectors, in one write per page (each write is a transaction)."""
@@ -211,8 +207,11 @@ class Store:
 
     def sentence_index(self) -> list[tuple[str, str, str]]:
         """(sentence id, article id, content hash) for every stored sentence vector."""
+        return self._index_of(self.sentences)
+
+    def _index_of(self, collection: Any) -> list[tuple[str, str, str]]:
         rows = []
-        for ids, metas, _ in self._pages(self.sentences, ["metadatas"]):
+        for ids, metas, _ in self._pages(collection, ["metadatas"]):
             rows += [(i, m.get("article_id", ""), m.get("content_hash", "")) for i, m in zip(ids, metas, strict=True)]
         return rows
 
