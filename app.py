@@ -1,8 +1,8 @@
 """Start the chat: `python app.py [--host H] [--port N] [--auth user:pass]`.
 
-Settings come from ASSISTANT_* variables (see `assistant settings`), with these
-flags on top. The corpus folder is synced into the store first (with a progress
-bar when there is something to embed), then the app serves on
+The same command as `assistant serve` (one parser: `assistant.ui.cli`). Settings come
+from ASSISTANT_* variables (see `assistant settings`), with these flags on top. The
+corpus and upload folders are synced into the store first, then the app serves on
 http://127.0.0.1:7860 by default. Binding to any other address needs a password.
 """
 
@@ -12,12 +12,9 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
-    from assistant.offline import prepare_offline
+    from assistant.ui.cli import main as cli_main
 
-    prepare_offline()  # before gradio or any model library is imported
-    from assistant.chat import main as chat_main
-
-    return chat_main(argv)
+    return cli_main(["serve", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

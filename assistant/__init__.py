@@ -12,8 +12,8 @@ __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from .api import Assistant
-    from .citations import Answer, Citation
-    from .settings import Settings
+    from .core.answers import Answer, Citation
+    from .core.settings import Settings
 
 
 def __getattr__(name: str) -> Any:
@@ -22,11 +22,11 @@ def __getattr__(name: str) -> Any:
 
         return Assistant
     if name in ("Answer", "Citation"):
-        from . import citations
+        from .core import answers
 
-        return getattr(citations, name)
+        return getattr(answers, name)
     if name == "Settings":
-        from .settings import Settings
+        from .core.settings import Settings
 
         return Settings
     raise AttributeError(name)

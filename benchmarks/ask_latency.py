@@ -42,7 +42,7 @@ def main() -> None:
                 t0 = time.perf_counter()
                 vec = assistant.embed_model.get_query_embedding(q)
                 t1 = time.perf_counter()
-                assistant.retriever.retrieve(q, assistant.settings.top_k, query_embedding=vec)
+                assistant.retriever.retrieve(q, assistant.settings.top_k, vec)
                 t2 = time.perf_counter()
                 assistant.ask(q)
                 t3 = time.perf_counter()

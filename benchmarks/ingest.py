@@ -31,15 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.offline import prepare_offline  # noqa: E402
+from assistant.core.offline import prepare_offline  # noqa: E402
 
 prepare_offline()
 
-from assistant.chunking import chunk_article, count_tokens  # noqa: E402
-from assistant.embedding import load_embed_model  # noqa: E402
-from assistant.ingest import IngestReport, discover, read_sources, sync  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from assistant.store import Store  # noqa: E402
+from assistant.core.settings import Settings  # noqa: E402
+from assistant.core.text import count_tokens  # noqa: E402
+from assistant.index.embedding import load_embed_model  # noqa: E402
+from assistant.index.store import Store  # noqa: E402
+from assistant.ingest.chunking import chunk_article  # noqa: E402
+from assistant.ingest.sync import IngestReport, discover, read_sources, sync  # noqa: E402
 
 
 def stage(source: Path, workdir: Path) -> Path:

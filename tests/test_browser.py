@@ -51,8 +51,8 @@ def free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Iterator[str]:
     """The chat app over a fresh store of the seed corpus, served in this process."""
     from assistant.api import Assistant
-    from assistant.chat import build_app, launch
-    from assistant.settings import Settings
+    from assistant.core.settings import Settings
+    from assistant.ui.app import build_app, launch
 
     base = tmp_path_factory.mktemp("browser")
     corpus = base / "corpus"

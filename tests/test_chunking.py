@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from assistant.chunking import chunk_article, header_for, sentence_spans
-from assistant.reading import Article, read_path
+from assistant.core.documents import Article, header_for
+from assistant.core.text import sentence_spans
+from assistant.ingest.chunking import chunk_article
+from assistant.ingest.reading import read_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_ARTICLES = [read_path(p).articles[0] for p in sorted((ROOT / "corpus").iterdir())]
@@ -145,7 +147,7 @@ def test_paragraph_break_ends_a_sentence_without_punctuation():
     ]
 
 
-def test_header_carries_title_source_and_date_but_is_not_part_of_the_span():
+def test_header_carries_title_publisher_and_date_but_is_not_part_of_the_span():
     article = next(a for a in SEED_ARTICLES if a.date)
     chunk = chunk_article(article, 200, 40)[0]
     assert chunk.header == f"{article.title}\n{article.date}"
@@ -156,7 +158,7 @@ def test_header_carries_title_source_and_date_but_is_not_part_of_the_span():
 def test_absurdly_long_title_is_shortened_in_the_embedded_header_only():
     title = "Word " * 5000
     article = Article(id="t.txt", text="One sentence here.", title=title.strip())
-    header = header_for(article)
+    header = header_for(article.title, article.publisher, article.date)
     assert len(header) <= 300
     assert title.startswith(header)
     assert chunk_article(article, 200, 40)[0].metadata["title"] == article.title

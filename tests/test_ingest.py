@@ -22,10 +22,11 @@ from typing import Any
 import pytest
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.chunking import chunk_article, sentences
-from assistant.errors import StoreMismatchError
-from assistant.reading import read_path
-from assistant.settings import Settings
+from assistant.core.errors import StoreMismatchError
+from assistant.core.settings import Settings
+from assistant.core.text import sentences
+from assistant.ingest.chunking import chunk_article
+from assistant.ingest.reading import read_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus"
@@ -285,7 +286,7 @@ def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_assistant):
     report = assistant.ingest()
     assert (report.added, report.chunks_embedded) == (2, 2)
     first = assistant.article("feed.jsonl#1")
-    assert (first["title"], first["date"], first["source"]) == ("Harbour Reopens", "2023-10-07", "Coast News")
+    assert (first["title"], first["date"], first["publisher"]) == ("Harbour Reopens", "2023-10-07", "Coast News")
     assert first["text"] == "The harbour reopened on Saturday."
     assert assistant.article("feed.jsonl#2")["author"] == "Ana Lima"
 

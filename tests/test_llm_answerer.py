@@ -13,8 +13,8 @@ import pytest
 from fake_llm import ScriptedLLM, source_number
 
 from assistant.api import Assistant
-from assistant.citations import markers_in
-from assistant.errors import LLMError
+from assistant.core.answers import markers_in
+from assistant.core.errors import LLMError
 
 EIGHT = "confirmed the death of eight of its members"
 

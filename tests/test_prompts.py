@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.errors import ConfigError
-from assistant.prompts import available_prompts, fields_of, load_prompt, render_prompt
+from assistant.answer.prompts import available_prompts, fields_of, load_prompt, render_prompt
+from assistant.core.errors import ConfigError
 
 
 def test_every_prompt_renders_with_all_its_fields_filled() -> None:

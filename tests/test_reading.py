@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.chunking import sentences
-from assistant.errors import ArticleError
-from assistant.reading import read_path
+from assistant.core.errors import ArticleError
+from assistant.core.text import sentences
+from assistant.ingest.reading import read_path
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus"
@@ -23,23 +23,23 @@ STATED = {
         "title": "Iraqi Officials Condemn U.S. Airstrikes on Iran-Linked Targets, "
         "Urging Departure of U.S.-Led Coalition",
         "date": None,
-        "source": "ICARO Media Group",
+        "publisher": "ICARO Media Group",
     },
-    "001_d0b1d9f66b66a1cb.txt": {"title": None, "date": None, "source": None},
+    "001_d0b1d9f66b66a1cb.txt": {"title": None, "date": None, "publisher": None},
     "002_f3682412e17b471f.txt": {
         "title": "Iraq Condemns US Airstrikes That Targeted Iran-Backed Militias",
         "date": None,
-        "source": None,
+        "publisher": None,
     },
     "003_0de35cad8aa68667.txt": {
         "title": "Iraq Condemns US Airstrikes That Killed Iran-Linked Militants",
         "date": "2023-11-22",  # the line "Wednesday, 11/22/2023" under the headline
-        "source": None,
+        "publisher": None,
     },
     "004_9d055321525b4e51.txt": {
         "title": "Iraqi PM Condemns US-led Airstrikes on Iran-backed Forces in Babil Province",
         "date": None,
-        "source": None,
+        "publisher": None,
     },
 }
 
@@ -124,8 +124,8 @@ def test_seed_corpus_is_the_five_articles_these_tests_describe():
 def test_seed_article_metadata_is_what_the_article_states(name):
     article = read_one(SEED / name)
     assert article.id == name
-    assert (article.title, article.date, article.source) == (
-        STATED[name]["title"], STATED[name]["date"], STATED[name]["source"],
+    assert (article.title, article.date, article.publisher) == (
+        STATED[name]["title"], STATED[name]["date"], STATED[name]["publisher"],
     )
     assert article.author is None and article.url is None  # none of them names an author or URL
 
@@ -193,7 +193,7 @@ def test_byline_and_prefixed_date_under_headline_become_author_and_date(tmp_path
     article = read_one(path)
     assert article.title == "Bridge Reopens After Two Years Of Repairs"
     assert article.author == "Jane Doe and John Roe"
-    assert article.source is None  # a byline is not a publisher
+    assert article.publisher is None  # a byline is not a publisher
     assert article.date == "2024-03-03"
     assert article.text == "The bridge reopened on Sunday. Traffic was light."
 
@@ -232,7 +232,7 @@ def test_html_page_keeps_story_drops_scripts_styles_nav_and_takes_declared_metad
     article = read_one(path)
     assert article.title == "City Bridge Reopens & Traffic Returns"
     assert article.date == "2024-03-03"
-    assert article.source == "Daily Example"
+    assert article.publisher == "Daily Example"
     assert article.author == "Jane Doe"
     assert article.text.split("\n\n") == [
         # a paragraph wrapped over two lines of markup is one paragraph, one sentence
@@ -254,7 +254,7 @@ def test_html_metadata_from_json_ld_and_time_element(tmp_path):
     path = tmp_path / "port.htm"
     path.write_text(page, encoding="utf-8")
     article = read_one(path)
-    assert (article.title, article.date, article.source, article.author) == (
+    assert (article.title, article.date, article.publisher, article.author) == (
         "Port Strike Ends", "2023-10-07", "Harbour Times", "Ana Lima, Bo Chen",
     )
     assert article.text == "Dock workers returned on Monday. Ships queued outside."
@@ -264,7 +264,7 @@ def test_html_page_without_declared_metadata_gets_none(tmp_path):
     path = tmp_path / "bare.html"
     path.write_text("<html><body><p>Rain fell all day. Schools closed early.</p></body></html>", encoding="utf-8")
     article = read_one(path)
-    assert (article.title, article.date, article.source, article.author) == (None, None, None, None)
+    assert (article.title, article.date, article.publisher, article.author) == (None, None, None, None)
     assert article.text == "Rain fell all day. Schools closed early."
 
 
@@ -273,7 +273,7 @@ def test_html_page_without_declared_metadata_gets_none(tmp_path):
 RECORDS = [
     {
         "title": "&#039;Massive intel failure by Mossad&#039;: Hamas&#039; surprise attack shocks internet",
-        "source": "Business Today | Latest Stock Market And Economy News India",
+        "source": "Business Today | Latest Stock Market And Economy News India",  # the MultiHop-RAG key
         "published_at": "2023-10-07T15:37:43+00:00",
         "url": "https://www.businesstoday.in/latest/world/story/example-401106-2023-10-07",
         "author": None,
@@ -283,14 +283,14 @@ RECORDS = [
     },
     {
         "title": "The FTX trial is bigger than Sam Bankman-Fried",
-        "source": "The Verge",
+        "publisher": "The Verge",
         "published_at": "2023-09-28T12:00:00+00:00",
         "url": "https://www.theverge.com/2023/9/28/23893269/ftx-sam-bankman-fried-trial-evidence-crypto",
         "author": "Elizabeth Lopatto",
         "category": "technology",
         "body": "Before his fall, Bankman-Fried made himself out to be the Good Boy of crypto. The trial starts.",
     },
-    {"title": "\"There are no sacred numbers\"", "source": None, "published_at": None, "url": None,
+    {"title": "\"There are no sacred numbers\"", "publisher": None, "published_at": None, "url": None,
      "author": None, "category": None, "body": "As was said during the Covid pandemic, the state has to act."},
 ]
 
@@ -304,17 +304,17 @@ def test_jsonl_records_become_articles_with_their_stated_fields(tmp_path):
     assert [a.id for a in result.articles] == ["facts.jsonl#1", "facts.jsonl#2", "facts.jsonl#3"]
     assert first.title == "'Massive intel failure by Mossad': Hamas' surprise attack shocks internet"
     assert first.date == "2023-10-07"
-    assert first.source == "Business Today | Latest Stock Market And Economy News India"
+    assert first.publisher == "Business Today | Latest Stock Market And Economy News India"
     assert first.url == RECORDS[0]["url"]
     assert first.author is None
     assert first.text == (
         "Israeli Prime Minister Benjamin Netanyahu said that since this morning, Israel had been at war.\n\n"
         "Another user said that no one can carry out such a major attack without intelligence support."
     )
-    assert (second.title, second.date, second.source, second.author) == (
+    assert (second.title, second.date, second.publisher, second.author) == (
         "The FTX trial is bigger than Sam Bankman-Fried", "2023-09-28", "The Verge", "Elizabeth Lopatto",
     )
-    assert (third.date, third.source, third.url, third.author) == (None, None, None, None)
+    assert (third.date, third.publisher, third.url, third.author) == (None, None, None, None)
 
 
 def test_json_file_with_one_record_is_one_article_named_after_the_file(tmp_path):

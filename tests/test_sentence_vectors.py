@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.chunking import sentence_spans
+from assistant.core.text import sentence_spans
 
 
 def _stored_hashes(assistant: Any) -> dict[str, set[str]]:

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 
 DEFAULT_OUT = "eval-out"
 
@@ -55,8 +55,8 @@ def _floors(items: list[str]) -> dict[str, float]:
 def build_assistant(args: argparse.Namespace) -> tuple[Any, bool]:
     """(Assistant, whether to sync its corpus first) for the eval options and the CLI's global ones."""
     from ..api import Assistant
-    from ..offline import prepare_offline
-    from ..settings import Settings
+    from ..core.offline import prepare_offline
+    from ..core.settings import Settings
     from .runner import collection_for
 
     prepare_offline()

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import AssistantError
+from ..core.errors import AssistantError
 
 MULTIHOP_NULL_ANSWER = "Insufficient information."
 UNRESOLVED = "?title:"  # prefix of a gold source whose title is not in the store (counts as never retrieved)

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from ..errors import AssistantError, ConfigError, LLMError, MissingExtraError, StoreError
+from ..core.errors import AssistantError, ConfigError, LLMError, MissingExtraError, StoreError
 from .metrics import score
 from .questions import Question
 

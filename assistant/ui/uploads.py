@@ -14,10 +14,10 @@ import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConfigError
+from ..core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from .api import Assistant
+    from ..api import Assistant
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 

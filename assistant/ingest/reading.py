@@ -7,46 +7,22 @@ Metadata is only what the article states; an unstated field stays None.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import stat
 import unicodedata
-from dataclasses import asdict, dataclass
-from functools import cached_property
+from dataclasses import dataclass
 from pathlib import Path
 
-from .dates import DATE_LINE, parse_date
-from .errors import ArticleError
+from ..core.dates import DATE_LINE, parse_date
+from ..core.documents import Article
+from ..core.errors import ArticleError
 from .html_text import html_to_text
 
 TEXT_EXTENSIONS = {".txt", ".md", ".markdown"}
 HTML_EXTENSIONS = {".html", ".htm"}
 JSON_EXTENSIONS = {".json", ".jsonl"}
 SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSON_EXTENSIONS
-
-
-@dataclass(frozen=True)
-class Article:
-    """One cleaned article. `text` is the story only; citations index into it."""
-
-    id: str
-    text: str
-    title: str | None = None
-    date: str | None = None
-    source: str | None = None
-    url: str | None = None
-    author: str | None = None
-    path: str | None = None
-
-    @cached_property
-    def content_hash(self) -> str:
-        """sha256 of everything but the path (computed once: chunking asks for it per chunk)."""
-        payload = json.dumps(asdict(self) | {"path": None}, sort_keys=True, ensure_ascii=False)
-        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
-
-    def to_dict(self) -> dict[str, str | None]:
-        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -190,7 +166,7 @@ def parse_records(
                 text=clean_body(body),
                 title=_str(rec.get("title")),
                 date=parse_date(_str(rec.get("published_at") or rec.get("date"))),
-                source=_str(rec.get("source")),
+                publisher=_str(rec.get("publisher") or rec.get("source")),
                 url=_str(rec.get("url")),
                 author=_str(rec.get("author")),
             )
@@ -302,7 +278,7 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
     paras = [re.sub(r"^#{1,6}\s+", "", p) for p in paras]
     title = meta.get("title")
     date = parse_date(meta.get("date"))
-    source = meta.get("source")
+    publisher = meta.get("publisher")
     author = meta.get("author")
     head = 0
     if not title:
@@ -325,8 +301,8 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
             date = date or day
         elif (name := _byline(line)) is not None:
             author = author or name
-        elif start and not source and head - start < 2 and _is_publisher(line):
-            source = line
+        elif start and not publisher and head - start < 2 and _is_publisher(line):
+            publisher = line
         else:
             break
         head += 1
@@ -336,7 +312,7 @@ def article_from_text(article_id: str, text: str, meta: dict[str, str | None] | 
         text="\n\n".join(body),
         title=title,
         date=date,
-        source=source,
+        publisher=publisher,
         url=meta.get("url"),
         author=author,
     )

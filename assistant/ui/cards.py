@@ -123,7 +123,7 @@ def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) 
     number = citation.get("number")
     source = citation.get("source") or ""
     title = _field(citation, article, "title", "title") or source
-    publisher = _field(citation, article, "publisher", "source") or "publisher not stated"
+    publisher = _field(citation, article, "publisher", "publisher") or "publisher not stated"
     date = _field(citation, article, "date", "date") or "date not stated"
     quote = citation.get("quote") or ""
     start, end = int(citation.get("start") or 0), int(citation.get("end") or 0)

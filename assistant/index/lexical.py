@@ -11,61 +11,16 @@ import hashlib
 import json
 import math
 import os
-import re
-import unicodedata
 from collections import Counter
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ..core.text import TOKENIZER_VERSION, tokenize
+
 K1 = 1.2
 B = 0.75
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset(
-    "a an the and or but if of to in on at by for with from as is are was were be been being it its this that "
-    "these those there their they them he she his her we our you your i me my what which who whom whose when "
-    "where why how did do does done has have had not no so than then too very can could would should will shall "
-    "may might must about into over after before under between during since until while also just more most "
-    "such only own same other any each few both all some s t".split()
-)
-
-
-def fold(text: str) -> str:
-    """Lower case without accents or apostrophes (Katai'b = Kataib), for matching words."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    return re.sub(r"['’‘`]", "", text)
-
-
-TOKENIZER_VERSION = "porter-3"  # part of the signature: a tokenizer change rebuilds persisted indexes
-
-
-# news wording that means the same thing, folded onto one stem (after Porter)
-SYNONYMS = {
-    "death": "kill", "dead": "kill", "die": "kill", "di": "kill", "fatal": "kill", "casualti": "kill",
-    "airstrik": "strike", "bomb": "strike", "bombard": "strike", "wound": "injur",
-    "soldier": "troop", "personnel": "troop", "servic": "troop", "individu": "peopl", "person": "peopl",
-}
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    stemmed = _porter().stem(word)
-    return SYNONYMS.get(stemmed, stemmed)
-
-
-@lru_cache(maxsize=1)
-def _porter() -> Any:
-    from nltk.stem.porter import PorterStemmer
-
-    return PorterStemmer()
-
-
-def tokenize(text: str) -> list[str]:
-    """Folded, stop-word-free, Porter-stemmed words: "Strikes killed" -> ["strike", "kill"]."""
-    return [stem(t) for t in _TOKEN.findall(fold(text)) if t not in STOPWORDS]
 
 
 def signature(chunk_ids: list[str]) -> str:
@@ -81,7 +36,6 @@ class LexicalIndex:
     def __init__(self, ids: list[str], doc_tokens: list[list[str]], sig: str) -> None:
         self.ids = ids
         self.signature = sig
-        self.position = {cid: n for n, cid in enumerate(ids)}
         lengths = np.array([len(t) for t in doc_tokens], dtype=np.float32)
         self.avgdl = float(lengths.mean()) if len(ids) else 1.0
         postings: dict[str, tuple[list[int], list[int]]] = {}
@@ -137,7 +91,6 @@ class LexicalIndex:
         index = cls.__new__(cls)
         index.ids = payload["ids"]
         index.signature = payload["signature"]
-        index.position = {cid: n for n, cid in enumerate(index.ids)}
         index.lengths = np.array(payload["lengths"], dtype=np.float32)
         index.avgdl = float(index.lengths.mean()) if len(index.ids) else 1.0
         index._raw = {t: (d, f) for t, (d, f) in payload["postings"].items()}

@@ -1,116 +1,18 @@
-"""Sentence spans and token-aware chunks with exact character offsets.
+"""Token-aware chunks of whole sentences, with exact character offsets.
 
 A chunk is a run of whole sentences of one article (a sentence longer than the
 budget is cut at word boundaries). `text == article.text[start:end]` always holds;
-only the embedded text carries a header with title/date/source.
+only the embedded text carries a header with title, publisher and date.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any
 
-from .dates import date_key
-from .reading import Article
-
-ENCODING = "cl100k_base"
-
-_ABBREVIATIONS = {
-    "mr", "mrs", "ms", "dr", "prof", "gen", "lt", "col", "maj", "sgt", "capt", "cmdr", "adm", "gov", "sen",
-    "rep", "rev", "st", "jr", "sr", "inc", "corp", "co", "ltd", "vs", "etc", "no", "fig", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "u.s", "u.k", "u.n", "e.g", "i.e", "a.m",
-    "p.m", "d.c", "approx", "est", "dept", "univ", "mt", "ft",
-}
-# a sentence ends at . ! ? (plus closing quotes/brackets) followed by space and an opener
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])|\n\s*\n")
-
-
-@lru_cache(maxsize=1)
-def encoding() -> Any:
-    """cl100k_base from the copy llama-index-core bundles, even if no entry point ran
-    `prepare_offline()` (tiktoken would try to download it otherwise)."""
-    import tiktoken
-
-    from .offline import bundled_tiktoken_cache
-
-    cache = bundled_tiktoken_cache()
-    if cache:
-        os.environ.setdefault("TIKTOKEN_CACHE_DIR", cache)
-    return tiktoken.get_encoding(ENCODING)
-
-
-def count_tokens(text: str) -> int:
-    return len(encoding().encode(text, disallowed_special=()))
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every sentence; paragraphs always end a sentence; spans exclude whitespace."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
-        end = m.end() if m.group(0).strip() else m.start()
-        if m.group(0).strip() and m.group(0)[0] == ".":
-            word = re.search(r"([\w.]+)\.$", text[max(start, m.start() - 12): m.start() + 1])
-            token = (word.group(1) if word else "").lower()
-            if token in _ABBREVIATIONS or re.fullmatch(r"[a-z]", token):
-                continue
-        _add_span(text, start, end, spans)
-        start = m.end()
-    _add_span(text, start, len(text), spans)
-    return spans
-
-
-def _add_span(text: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    piece = text[start:end]
-    if not piece.strip():
-        return
-    lead = len(piece) - len(piece.lstrip())
-    trail = len(piece) - len(piece.rstrip())
-    spans.append((start + lead, end - trail))
-
-
-def sentences(text: str) -> list[str]:
-    return [text[s:e] for s, e in sentence_spans(text)]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    """One stored unit of retrieval."""
-
-    id: str
-    article_id: str
-    seq: int
-    start: int
-    end: int
-    text: str
-    header: str
-    metadata: dict[str, Any]
-
-    @property
-    def embed_text(self) -> str:
-        return f"{self.header}\n\n{self.text}" if self.header else self.text
-
-
-HEADER_TITLE_CHARS = 300  # a title longer than this is not a headline; only its start is embedded
-
-
-def header_for(article: Article) -> str:
-    """Title and "source | date" lines embedded above each chunk's text (not part of the span)."""
-    parts = []
-    if article.title:
-        title = " ".join(article.title.split())
-        if len(title) > HEADER_TITLE_CHARS:
-            title = title[:HEADER_TITLE_CHARS].rsplit(" ", 1)[0]
-        parts.append(title)
-    line = " | ".join(x for x in (article.source, article.date) if x)
-    if line:
-        parts.append(line)
-    return "\n".join(parts)
-
+from ..core.dates import date_key
+from ..core.documents import Article, Chunk, header_for
+from ..core.text import count_tokens, sentence_spans
 
 # no cl100k_base token is longer than 128 bytes, so a text of more than 128 * n characters
 # has more than n tokens: long texts are judged without tokenizing them whole
@@ -198,14 +100,14 @@ def chunk_article(article: Article, chunk_size: int, chunk_overlap: int) -> list
         fresh += 1
     if current and fresh:
         groups.append(current)
-    header = header_for(article)
+    header = header_for(article.title, article.publisher, article.date)
     content_hash = article.content_hash
     base = {
         "article_id": article.id,
         "title": article.title or "",
         "date": article.date or "",
         "date_key": date_key(article.date),
-        "source": article.source or "",
+        "publisher": article.publisher or "",
         "content_hash": content_hash,
     }
     chunks = []

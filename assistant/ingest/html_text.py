@@ -24,7 +24,7 @@ _META = {
     "article:published_time": "date", "og:article:published_time": "date", "date": "date", "pubdate": "date",
     "datepublished": "date", "dc.date": "date", "dc.date.issued": "date", "parsely-pub-date": "date",
     "publish-date": "date", "publishdate": "date", "sailthru.date": "date",
-    "og:site_name": "source", "application-name": "source",
+    "og:site_name": "publisher", "application-name": "publisher",
     "author": "author", "article:author": "author", "dc.creator": "author", "parsely-author": "author",
     "og:url": "url",
 }
@@ -161,7 +161,7 @@ def _ld_fields(records: list[str]) -> dict[str, str | None]:
                 return {
                     "title": name(node.get("headline")),
                     "date": name(node.get("datePublished")),
-                    "source": name(node.get("publisher")),
+                    "publisher": name(node.get("publisher")),
                     "author": name(node.get("author")),
                 }
     return {}

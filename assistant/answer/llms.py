@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .errors import ConfigError, MissingExtraError
-from .settings import Settings
+from ..core.errors import ConfigError, MissingExtraError
+from ..core.settings import Settings
 
 
 def load_llm(settings: Settings) -> Any:

@@ -8,8 +8,9 @@ for, each is introduced with its article and date, so separate events stay apart
 
 from __future__ import annotations
 
-from .citations import Answer, Citation
-from .evidence import Evidence, Sentence, answer_kind, numbers_in, stems
+from ..core.answers import Answer, Citation
+from ..core.text import stems
+from .evidence import Evidence, Sentence, answer_kind, numbers_in
 
 MAX_SENTENCES = 3
 RELATIVE_FLOOR = 0.8  # a further sentence must score at least this share of the best one
@@ -98,7 +99,7 @@ def compose(question: str, chosen: list[Sentence], confidence: float, dated: boo
                 quote=sent.text,
                 start=sent.start,
                 end=sent.end,
-                publisher=meta.get("source") or None,
+                publisher=meta.get("publisher") or None,
                 url=meta.get("url") or None,
                 score=round(sent.score, 4),
             )

@@ -12,24 +12,25 @@ from collections.abc import Generator
 from datetime import date
 from typing import Any
 
-from .chunking import sentence_spans
-from .citations import MARKER, Answer, Citation
-from .errors import LLMError
-from .evidence import Evidence, numbers_in, stems
+from ..core.answers import MARKER, Answer, Citation
+from ..core.errors import LLMError
+from ..core.text import sentence_spans, stems
+from .evidence import numbers_in
 from .extractive import ABSTAIN_TEXT, abstention
 from .followups import history_text, resolve_followup
-from .llms import endpoint_of
-from .prompts import render_prompt
+from .prompts import Prompts
 from .retrieval import Hit
-from .settings import Settings
 
 SUPPORT_MIN = 0.5  # share of a claim's content words that its cited sentence(s) must contain
 
 
 class LLMAnswerer:
-    def __init__(self, llm: Any, settings: Settings) -> None:
+    """Handed its model, its prompts and where the model lives (for error messages)."""
+
+    def __init__(self, llm: Any, prompts: Prompts, endpoint: str) -> None:
         self.llm = llm
-        self.settings = settings
+        self.prompts = prompts
+        self.endpoint = endpoint
 
     def _call(self, prompt: str) -> str:
         try:
@@ -38,20 +39,19 @@ class LLMAnswerer:
             raise self._error(exc) from None
 
     def _error(self, exc: Exception) -> LLMError:
-        where = endpoint_of(self.llm, self.settings)
         reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
-        return LLMError(f"the LLM at {where} failed: {reason}")
+        return LLMError(f"the LLM at {self.endpoint} failed: {reason}")
 
     def condense(self, question: str, history: list[dict[str, str]]) -> str:
         """A standalone version of a follow-up question (unchanged without history)."""
         if not history:
             return question
-        text = self._call(render_prompt("condense", history=history_text(history), question=question))
+        text = self._call(self.prompts.render("condense", history=history_text(history), question=question))
         line = next((ln.strip() for ln in text.strip().splitlines() if ln.strip()), "")
         return line[:1000] if line else resolve_followup(question, history)
 
     def answer(
-        self, question: str, hits: list[Hit], articles: dict[str, dict[str, Any]], evidence: Evidence
+        self, question: str, hits: list[Hit], articles: dict[str, dict[str, Any]], today: date
     ) -> Generator[str, None, Answer]:
         sources = [h for h in hits if h.article_id in articles
                    and articles[h.article_id].get("content_hash") == h.meta.get("content_hash")]
@@ -60,11 +60,11 @@ class LLMAnswerer:
         numbered = []
         for n, h in enumerate(sources, 1):
             meta = articles[h.article_id]
-            head = " | ".join(x for x in (meta.get("title") or h.article_id, meta.get("source"),
+            head = " | ".join(x for x in (meta.get("title") or h.article_id, meta.get("publisher"),
                                           meta.get("date") or "date not stated") if x)
             numbered.append(f"[{n}] {head}\n{h.text}")
-        prompt = render_prompt("answer", sources="\n\n".join(numbered), question=question,
-                               today=date.today().isoformat(), abstain_text=ABSTAIN_TEXT)
+        prompt = self.prompts.render("answer", sources="\n\n".join(numbered), question=question,
+                                     today=today.isoformat(), abstain_text=ABSTAIN_TEXT)
         pieces = []
         try:
             for delta in self.llm.stream_complete(prompt):
@@ -112,7 +112,7 @@ def check_generated(
                 citations[key] = Citation(
                     number=len(citations) + 1, source=hit.article_id, title=meta.get("title") or None,
                     date=meta.get("date") or None, quote=meta["text"][start:end], start=start, end=end,
-                    publisher=meta.get("source") or None, url=meta.get("url") or None,
+                    publisher=meta.get("publisher") or None, url=meta.get("url") or None,
                 )
             marks.append(f"[{citations[key].number}]")
         kept_parts.append(f"{claim.rstrip()} {''.join(dict.fromkeys(marks))}")

@@ -1,8 +1,7 @@
 """The browser chat: a Gradio Blocks app over one shared `Assistant`.
 
-`main(argv)` (used by `python app.py`) and `serve(settings)` (used by
-`assistant serve`) refuse to bind beyond loopback without a password, sync the
-corpus folder with visible progress, then serve. One `Assistant` per process:
+`serve(settings)` (behind `assistant serve` and `python app.py`) refuses to bind beyond
+loopback without a password, syncs the corpus with visible progress, then serves. One `Assistant` per process:
 the embedding model and the store load once and every session shares them.
 Answering runs on Gradio's queue: at most `settings.concurrency_limit`
 questions (browser and API together) are answered at once; the rest wait.
@@ -17,7 +16,6 @@ Gradio itself is imported only when the app is built, after `prepare_offline()`.
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import logging
 import re
@@ -28,17 +26,17 @@ from collections.abc import Iterator
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from . import chat_render as render
-from .errors import AssistantError, ConfigError
-from .offline import prepare_offline
+from ..core.errors import AssistantError, ConfigError
+from ..core.offline import prepare_offline
+from . import cards as render
 from .progress import ProgressBar, print_report
 from .uploads import UPLOAD_EXTENSIONS, add_uploads
 
 if TYPE_CHECKING:
     import gradio as gr
 
-    from .api import Assistant
-    from .settings import Settings
+    from ..api import Assistant
+    from ..core.settings import Settings
 
 log = logging.getLogger("assistant.chat")
 
@@ -104,7 +102,7 @@ def answer_options(since: str | None, until: str | None, publishers: list[str] |
     if options["since"] and options["until"] and options["since"] > options["until"]:
         raise ConfigError(f"since ({options['since']}) is after until ({options['until']})")
     if publishers:
-        options["sources"] = list(publishers)
+        options["publishers"] = list(publishers)
     if answerer:
         options["answerer"] = answerer
     return {k: v for k, v in options.items() if v is not None}
@@ -172,7 +170,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     prepare_offline()
     import gradio as gr
 
-    from .citations import Answer
+    from ..core.answers import Answer
 
     settings = assistant.settings
     answerers = ["extractive"] + (["llm"] if settings.llm_configured else [])
@@ -185,7 +183,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     def publishers() -> list[str]:
         try:
-            return assistant.sources()
+            return assistant.publishers()
         except AssistantError:
             return []
 
@@ -260,12 +258,12 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     # ---- API for programs ----
     def api_ask(question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
-                since: str | None = None, until: str | None = None, sources: list[str] | None = None,
+                since: str | None = None, until: str | None = None, publishers: list[str] | None = None,
                 answerer: str | None = None) -> dict[str, Any]:
         """Answer a question (history: [{"role": "user"|"assistant", "content": str}, ...]) with
         numbered citations; returns Answer.to_dict()."""
         try:
-            options = answer_options(since, until, sources, answerer)
+            options = answer_options(since, until, publishers, answerer)
             if k is not None:
                 options["k"] = int(k)
             return assistant.ask(question, history=history or [], **options).to_dict()
@@ -418,7 +416,7 @@ def serve(settings: Settings) -> int:
     # gradio takes seconds to import: let it load while the corpus syncs
     warm = threading.Thread(target=_import_gradio, name="import-gradio", daemon=True)
     warm.start()
-    from .api import Assistant
+    from ..api import Assistant
 
     assistant = Assistant(settings)
     try:
@@ -484,21 +482,3 @@ def _warm_up(assistant: Assistant) -> None:
             log.info("warm-up: embedded %d sentences", embedded)
     except Exception as exc:  # the first question will report it properly
         log.debug("warm-up failed: %s", exc)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python app.py [--host H] [--port N] [--auth user:pass]`."""
-    parser = argparse.ArgumentParser(prog="app.py", description="Serve the news assistant chat.")
-    parser.add_argument("--host", help="address to bind (ASSISTANT_HOST; default 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port (ASSISTANT_PORT; default 7860)")
-    parser.add_argument("--auth", help="user:password required to use the app (ASSISTANT_AUTH)")
-    args = parser.parse_args(argv)
-    prepare_offline()
-    from .settings import Settings
-
-    try:
-        settings = Settings.from_env(host=args.host, port=args.port, auth=args.auth)
-    except AssistantError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    return serve(settings)

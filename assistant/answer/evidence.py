@@ -9,21 +9,18 @@ decide abstention (see `Evidence.strength`).
 
 from __future__ import annotations
 
-import logging
+import math
 import re
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from .chunking import sentence_spans
-from .dates import DateRange
-from .lexical import LexicalIndex, fold, tokenize
+from ..core.dates import DateRange
+from ..core.text import fold, sentence_spans, stems, tokenize
+from ..index.lexical import LexicalIndex
+from ..index.sentence_vectors import SentenceVectors
 from .retrieval import Hit
-from .store import sentence_id
-
-log = logging.getLogger(__name__)
 
 NUMBER_WORDS = (
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -63,10 +60,6 @@ def answer_kind(question: str) -> str | None:
     return None
 
 
-def stems(text: str) -> set[str]:
-    return set(tokenize(text))
-
-
 @dataclass
 class Sentence:
     article_id: str
@@ -74,7 +67,7 @@ class Sentence:
     end: int
     text: str
     chunk_rank: int
-    meta: dict[str, Any]  # the article record: title, date, source, content_hash, ...
+    meta: dict[str, Any]  # the article record: title, date, publisher, content_hash, ...
     dense: float = 0.0
     overlap: float = 0.0
     kind_match: bool = False
@@ -82,51 +75,14 @@ class Sentence:
     terms: frozenset[str] = frozenset()  # question stems this sentence (or its article's title/publisher) holds
 
 
-class SentenceEmbeddings:
-    """Sentence vectors: from memory, else from the store, else embedded now and written back, so
-    each sentence is embedded once for every process that shares the store (CLI runs included)."""
-
-    def __init__(self, embed_model: Any, store: Any = None, max_items: int = 200_000) -> None:
-        self.embed_model = embed_model
-        self.store = store
-        self.max_items = max_items
-        self._cache: dict[str, np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def vectors(self, sentences: list[Sentence]) -> np.ndarray:
-        keys = [sentence_id(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]
-        with self._lock:
-            missing = {k: s for k, s in zip(keys, sentences) if k not in self._cache}
-        found: dict[str, Any] = self.store.sentence_vectors(list(missing)) if missing and self.store else {}
-        todo = [k for k in missing if k not in found]
-        if todo:
-            fresh = self.embed_model.get_text_embedding_batch([missing[k].text for k in todo])
-            found.update(zip(todo, fresh))
-            self._write_back([missing[k] for k in todo], todo, fresh)
-        with self._lock:
-            if len(self._cache) + len(found) > self.max_items:
-                self._cache.clear()
-            self._cache.update({k: np.asarray(v, dtype=np.float32) for k, v in found.items()})
-            return np.stack([self._cache[k] for k in keys]) if keys else np.zeros((0, 1), np.float32)
-
-    def _write_back(self, sentences: list[Sentence], keys: list[str], vectors: list[list[float]]) -> None:
-        if self.store is None:
-            return
-        rows = [(k, s.article_id, str(s.meta.get("content_hash", "")), s.start, s.end)
-                for k, s in zip(keys, sentences)]
-        try:
-            self.store.add_sentences(rows, vectors)
-        except Exception as exc:  # a read-only store still answers; the vectors stay in memory
-            log.warning("could not store sentence vectors: %s", exc)
-
-
 @dataclass
 class Evidence:
     sentences: list[Sentence]  # scored, best first
     question_terms: list[str]
-    missing: list[str]  # names of the question found nowhere in the evidence
+    missing: list[str]  # stems of the question's names found nowhere in the evidence
     weights: dict[str, float] = field(default_factory=dict)  # question stem -> idf weight
     names: frozenset[str] = frozenset()  # stems of the names the question uses
+    missing_words: list[str] = field(default_factory=list)  # the missing names as the question wrote them
 
     def top_coverage(self, top: int = TOP_SENTENCES) -> float:
         """idf-weighted share of the question's words that the best few sentences hold together."""
@@ -154,7 +110,7 @@ def gather(
     question: str,
     search_query: str,
     query_vec: list[float],
-    cache: SentenceEmbeddings,
+    cache: SentenceVectors,
     index: LexicalIndex,
     date_range: DateRange | None = None,
 ) -> Evidence:
@@ -174,7 +130,8 @@ def gather(
             sentences.append(Sentence(hit.article_id, start, end, text[start:end], rank, art))
     searched = search_query.replace(date_range.phrase, " ") if date_range else search_query
     q_stems = stems(searched) - GENERIC
-    names = name_stems(searched) - GENERIC - CALENDAR
+    written = name_words(searched)
+    names = set(written) - GENERIC - CALENDAR
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
     max_idf = _max_idf(index)
     unknown_word = _median_idf(index) if q_stems - index.postings.keys() - names else 0.0
@@ -193,7 +150,8 @@ def gather(
     else:
         dense = np.zeros(0)
     found: set[str] = set()
-    meta_stems = {aid: stems(art.get("title") or "") | stems(art.get("source") or "") for aid, art in articles.items()}
+    meta_stems = {aid: stems(art.get("title") or "") | stems(art.get("publisher") or "")
+                  for aid, art in articles.items()}
     for sent, sim in zip(sentences, dense):
         s_stems = stems(sent.text) | meta_stems[sent.article_id]
         hit_terms = q_stems & s_stems
@@ -214,7 +172,8 @@ def gather(
         )
     sentences.sort(key=lambda s: -s.score)
     missing = [t for t in names - found if weights.get(t, 0.0) >= 0.6 * max_idf]
-    return Evidence(sentences, sorted(q_stems), sorted(missing), weights, frozenset(names))
+    missing_words = list(dict.fromkeys(written[t] for t in written if t in missing))
+    return Evidence(sentences, sorted(q_stems), sorted(missing), weights, frozenset(names), missing_words)
 
 
 FOCUS_WEIGHT = 3.0
@@ -233,16 +192,20 @@ def _median_idf(index: LexicalIndex) -> float:
     if not index.postings:
         return 1.0
     dfs = sorted(len(d) for d, _ in index.postings.values())
-    import math
-
     df = dfs[len(dfs) // 2]
     return math.log(1 + (len(index.ids) - df + 0.5) / (df + 0.5))
 
 
-def name_stems(question: str) -> set[str]:
-    """Stems of the names a question uses: capitalised words after the first, and acronyms."""
+def name_words(question: str) -> dict[str, str]:
+    """Stem -> word as written, for the names a question uses: capitalised words after the first,
+    and acronyms (stems decide matching; the written words are what a refusal shows the user)."""
     words = re.findall(r"[\w'’-]+", question)
-    return {t for w in words[1:] if w[:1].isupper() and not w.isdigit() for t in tokenize(w)}
+    out: dict[str, str] = {}
+    for w in words[1:]:
+        if w[:1].isupper() and not w.isdigit():
+            for t in tokenize(w):
+                out.setdefault(t, w)
+    return out
 
 
 def _dense_scale(sim: float) -> float:
@@ -252,8 +215,6 @@ def _dense_scale(sim: float) -> float:
 
 def _max_idf(index: LexicalIndex) -> float:
     n = max(len(index.ids), 1)
-    import math
-
     return math.log(1 + (n + 0.5) / 0.5)
 
 

@@ -15,31 +15,31 @@ from typing import Any
 
 import numpy as np
 
-from .chunking import header_for
-from .dates import DateRange, date_key
-from .lexical import LexicalIndex, fold, signature
-from .reading import Article
-from .settings import Settings
-from .store import Store
+from ..core.dates import DateRange, date_key
+from ..core.documents import header_for
+from ..core.settings import Settings
+from ..core.text import fold
+from ..index.lexical import LexicalIndex, signature
+from ..index.store import Store
 
 RRF_K = 60
 DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
-SOURCE_BOOST = 0.1  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
+PUBLISHER_BOOST = 0.1  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
 
 
 @dataclass(frozen=True)
 class Filters:
     """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits."""
 
-    sources: tuple[str, ...] = ()
+    publishers: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
 
     def where(self) -> dict[str, Any] | None:
         parts: list[dict[str, Any]] = []
-        if self.sources:
-            parts.append({"source": {"$in": list(self.sources)}})
+        if self.publishers:
+            parts.append({"publisher": {"$in": list(self.publishers)}})
         if self.article_ids:
             parts.append({"article_id": {"$in": list(self.article_ids)}})
         if self.since:
@@ -52,7 +52,7 @@ class Filters:
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
     def allows(self, meta: dict[str, Any]) -> bool:
-        if self.sources and meta.get("source") not in self.sources:
+        if self.publishers and meta.get("publisher") not in self.publishers:
             return False
         if self.article_ids and meta.get("article_id") not in self.article_ids:
             return False
@@ -81,15 +81,14 @@ class Hit:
 class HybridRetriever:
     """Owns the lexical index of one store and fuses it with Chroma's dense search."""
 
-    def __init__(self, store: Store, embed_model: Any, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
-        self.embed_model = embed_model
         self.settings = settings
         self.path = Path(settings.store_dir) / "lexical" / f"{_safe_name(store.location)}-{settings.collection}.json"
         self._lock = threading.Lock()
         self._index: LexicalIndex | None = None
         self._metas: dict[str, dict[str, Any]] = {}
-        self._source_words: dict[str, str] = {}  # publisher -> its words, padded for whole-word matching
+        self._publisher_words: dict[str, str] = {}  # publisher -> its words, padded for whole-word matching
 
     def refresh(self, force: bool = False) -> LexicalIndex:
         """Load the persisted index, rebuilding it if it does not cover exactly the stored chunks."""
@@ -108,33 +107,31 @@ class HybridRetriever:
                 _, _, metas = self.store.get_chunks(index.ids) if index.ids else ([], [], [])
                 self._metas = dict(zip(index.ids, metas))
             self._index = index
-            names = {m.get("source") for m in self._metas.values() if m.get("source")}
-            self._source_words = {n: _words(n) for n in names if len(n) >= 3}
+            names = {m.get("publisher") for m in self._metas.values() if m.get("publisher")}
+            self._publisher_words = {n: _words(n) for n in names if len(n) >= 3}
             return index
 
     @property
     def index(self) -> LexicalIndex:
         return self._index if self._index is not None else self.refresh()
 
-    def named_sources(self, query: str) -> set[str]:
+    def named_publishers(self, query: str) -> set[str]:
         """Publishers of the store that the question names, as whole words, case-insensitively."""
         padded = _words(query)
-        return {name for name, words in self._source_words.items() if words in padded}
+        return {name for name, words in self._publisher_words.items() if words in padded}
 
     def retrieve(
         self,
         query: str,
         k: int,
+        query_embedding: list[float],
         filters: Filters | None = None,
         date_range: DateRange | None = None,
-        query_embedding: list[float] | None = None,
     ) -> list[Hit]:
-        """Top-k chunks for `query`, best first."""
+        """Top-k chunks for `query` (whose embedding the caller computed once), best first."""
         filters = filters or Filters()
         index = self.index
         pool = max(4 * k, 30)
-        if query_embedding is None:
-            query_embedding = self.embed_model.get_query_embedding(query)
         dense = self.store.dense_query(query_embedding, pool, filters.where())
         scores = index.scores(query)
         lexical: list[tuple[str, float]] = []
@@ -155,13 +152,13 @@ class HybridRetriever:
                 entry["score"] += 1.0 / (RRF_K + rank)
                 entry["ranks"][name] = rank
                 entry[name] = value
-        named = self.named_sources(query)
+        named = self.named_publishers(query)
         for cid, entry in fused.items():
             meta = self._metas.get(cid) or {}
             if date_range and date_range.contains(meta.get("date") or None):
                 entry["score"] += DATE_BOOST / (RRF_K + 1)
-            if named and meta.get("source") in named:
-                entry["score"] += SOURCE_BOOST / (RRF_K + 1)
+            if named and meta.get("publisher") in named:
+                entry["score"] += PUBLISHER_BOOST / (RRF_K + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1]["score"])[:k]
         ids, docs, metas = self.store.get_chunks([cid for cid, _ in best])
         by_id = {cid: (d, m) for cid, d, m in zip(ids, docs, metas)}
@@ -178,7 +175,7 @@ class HybridRetriever:
 
 
 def _lexical_text(doc: str, meta: dict[str, Any]) -> str:
-    header = header_for(Article(id="", text="", title=meta.get("title") or None, source=meta.get("source") or None))
+    header = header_for(meta.get("title") or None, meta.get("publisher") or None)
     return f"{header}\n{doc}"
 
 

@@ -8,12 +8,12 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from .errors import AssistantError
+from ..core.errors import AssistantError
 
 
 def _settings(args: argparse.Namespace, **more: Any) -> Any:
-    from .offline import prepare_offline
-    from .settings import Settings
+    from ..core.offline import prepare_offline
+    from ..core.settings import Settings
 
     prepare_offline()
     return Settings.from_env(
@@ -23,7 +23,7 @@ def _settings(args: argparse.Namespace, **more: Any) -> Any:
 
 
 def _assistant(args: argparse.Namespace, **more: Any) -> Any:
-    from .api import Assistant
+    from ..api import Assistant
 
     return Assistant(_settings(args, **more))
 
@@ -59,24 +59,24 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from .render import answer_to_text
+    from .terminal import answer_to_text
 
     assistant = _assistant(args, answerer=args.answerer)
     answer = assistant.ask(
-        args.question, k=args.k, since=args.since, until=args.until, sources=args.source or None
+        args.question, k=args.k, since=args.since, until=args.until, publishers=args.publisher or None
     )
     print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else answer_to_text(answer))
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from .chat import serve
+    from .app import serve
 
     return serve(_settings(args, host=args.host, port=args.port, auth=args.auth))
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
-    from .settings import Settings
+    from ..core.settings import Settings
 
     for name, default, doc in Settings.documentation():
         print(f"{name}={default}\n    {doc}")
@@ -108,7 +108,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="chunks to retrieve")
     p.add_argument("--since", help="only articles dated on/after YYYY-MM-DD")
     p.add_argument("--until", help="only articles dated on/before YYYY-MM-DD")
-    p.add_argument("--source", action="append", help="only this publisher (repeatable)")
+    p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
+    p.add_argument("--source", action="append", dest="publisher", help=argparse.SUPPRESS)  # deprecated alias
     p.add_argument("--answerer", choices=["extractive", "llm"])
     p.set_defaults(func=cmd_ask)
 
@@ -121,12 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("settings", help="list every ASSISTANT_* setting")
     p.set_defaults(func=cmd_settings)
 
-    try:
-        from .evaluation.cli import add_eval_parser
-    except ImportError:  # evaluation not present in this build
-        pass
-    else:
-        add_eval_parser(sub)
+    from ..evaluation.cli import add_eval_parser
+
+    add_eval_parser(sub)
     return parser
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .lexical import STOPWORDS, fold
+from ..core.text import STOPWORDS, fold
 
 _REFERRING = re.compile(
     r"\b(it|its|it's|they|them|their|theirs|he|him|his|she|her|hers|this|that|these|those|there|"

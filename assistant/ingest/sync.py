@@ -18,11 +18,12 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from .chunking import Chunk, chunk_article
-from .errors import ArticleError
-from .reading import SUPPORTED_EXTENSIONS, Article, read_path
-from .settings import Settings
-from .store import Store, now_iso
+from ..core.documents import Article, Chunk
+from ..core.errors import ArticleError
+from ..core.settings import Settings
+from ..index.store import Store, now_iso
+from .chunking import chunk_article
+from .reading import SUPPORTED_EXTENSIONS, read_path
 
 Progress = Callable[[int, int, str], None]  # done, total, what
 

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from .chunking import Chunk
-from .errors import StoreError, StoreMismatchError
-from .reading import Article
-from .settings import Settings
+from ..core.documents import Article, Chunk
+from ..core.errors import StoreError, StoreMismatchError
+from ..core.settings import Settings
 
 META_ID = "__store__"
 _PAGE = 2000
@@ -74,7 +73,8 @@ class Store:
 
     @property
     def sentences(self) -> Any:
-        """One vector per sentence of every article, embedded at ingest so answering never waits for them."""
+        """One vector per sentence of every article, written the first time the answerer (or
+        `Assistant.warm_up`) embeds it, so each sentence is embedded once for every process."""
         if self.mismatch is not None:
             raise self.mismatch
         return self._sentences
@@ -250,6 +250,25 @@ class Store:
             query_embeddings=[embedding], n_results=min(n, count), where=where or None, include=["distances"]
         )
         return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+
+    def publishers(self) -> list[str]:
+        """Distinct publisher names of the stored articles (for filters)."""
+        return sorted({m["publisher"] for m in self.article_records().values() if m.get("publisher")})
+
+    def status(self) -> dict[str, Any]:
+        """What the store holds, where it is and when it was last synced."""
+        articles, chunks = self.counts()
+        meta = self.store_meta()
+        return {
+            "articles": articles,
+            "chunks": chunks,
+            "embedding_model": self.model_name,
+            "store": self.location,
+            "server": bool(self.settings.chroma_url),
+            "collection": self.settings.collection,
+            "last_ingest": meta.get("last_ingest"),
+            "last_summary": meta.get("last_summary"),
+        }
 
     def counts(self) -> tuple[int, int]:
         return max(self.articles.count() - (1 if self.store_meta() else 0), 0), self.chunks.count()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .citations import Answer
+from ..core.answers import Answer
 
 
 def answer_to_text(answer: Answer) -> str:

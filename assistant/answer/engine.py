@@ -1,0 +1,122 @@
+"""The answer engine: a question in, a checked `Answer` out (or streamed pieces, then the Answer).
+
+It is handed its parts (store, retriever, embedding model, sentence vectors, LLM,
+prompts, settings, clock) and pulls nothing from elsewhere, like llama-index's
+query engines: `Assistant` builds the parts once and wires them here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+from ..core.answers import Answer
+from ..core.errors import EmptyStoreError
+from ..core.settings import Settings
+from ..index.sentence_vectors import SentenceVectors
+from ..index.store import Store
+from .evidence import Evidence, gather
+from .extractive import abstention, compose, select
+from .llm_answerer import LLMAnswerer
+from .llms import endpoint_of
+from .prompts import Prompts
+from .query import Query, analyse
+from .retrieval import HybridRetriever
+
+MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
+_PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n]; pieces join back exactly
+
+
+class AnswerEngine:
+    """Answers questions over one store with exact citations, extractively or with an LLM."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: Store,
+        retriever: HybridRetriever,
+        embed_model: Any,
+        sentence_vectors: SentenceVectors,
+        llm: Callable[[], Any],
+        prompts: Prompts,
+        clock: Callable[[], date],
+    ) -> None:
+        """`llm` returns the language model, loaded on first use: the extractive answerer never calls it."""
+        self.settings = settings
+        self.store = store
+        self.retriever = retriever
+        self.embed_model = embed_model
+        self.sentence_vectors = sentence_vectors
+        self.llm = llm
+        self.prompts = prompts
+        self.clock = clock
+
+    def stream(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        k: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        publishers: list[str] | None = None,
+        article_ids: list[str] | None = None,
+        answerer: str | None = None,
+    ) -> Iterator[str | Answer]:
+        """Yield text pieces as they are ready, then the final `Answer`."""
+        t0 = time.perf_counter()
+        settings = self.settings
+        mode = answerer or settings.answerer
+        query = analyse(
+            question, history, today=self.clock(), max_chars=settings.max_question_chars, k=k or settings.top_k,
+            answerer=mode, since=since, until=until, publishers=publishers, article_ids=article_ids,
+            rewrite=self._condense if mode == "llm" else None,
+        )
+        if self.store.chunks.count() == 0:
+            raise EmptyStoreError("nothing has been ingested yet: run `assistant ingest` (or Assistant.ingest())")
+        query_vec = self.embed_model.get_query_embedding(query.search_text)
+        hits = self.retriever.retrieve(query.search_text, query.k, query_vec, query.filters, query.date_range)
+        articles = self.store.get_articles(h.article_id for h in hits)
+        if query.answerer == "llm":
+            answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
+        else:
+            evidence = gather(hits, articles, query.question, query.search_text, query_vec, self.sentence_vectors,
+                              self.retriever.index, query.date_range)
+            answer = extractive_answer(query, evidence, settings.abstain_threshold)
+            yield from _PIECE_END.split(answer.text)
+        answer.question = query.question
+        answer.search_query = query.search_text
+        answer.retrieved = list(dict.fromkeys(h.article_id for h in hits))
+        answer.seconds = time.perf_counter() - t0
+        yield answer
+
+    def _condense(self, question: str, history: list[dict[str, str]]) -> str:
+        return self._llm_answerer().condense(question, history)
+
+    def _llm_answerer(self) -> LLMAnswerer:
+        llm = self.llm()
+        return LLMAnswerer(llm, self.prompts, endpoint_of(llm, self.settings))
+
+
+def extractive_answer(query: Query, evidence: Evidence, threshold: float) -> Answer:
+    """Quote the best evidence, or decline: when most of the question's names are absent from the
+    evidence, or when the evidence is too weak (see `Evidence.strength` and the README)."""
+    question = query.question
+    strength = evidence.strength()
+    if not evidence.sentences:
+        return abstention(question, "Nothing in them matches this question.")
+    if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
+        return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing_words[:3])}.", strength)
+    if strength < threshold:
+        return _declined(question, "The closest passages do not answer this question.", strength)
+    return compose(question, select(evidence, question), strength, query.date_range is not None)
+
+
+def _declined(question: str, reason: str, strength: float) -> Answer:
+    """An abstention that keeps its evidence strength, so evaluation can see how close it was."""
+    answer = abstention(question, reason)
+    answer.confidence = strength
+    return answer
