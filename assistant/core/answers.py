@@ -1,7 +1,7 @@
-"""Results as data: `Answer` and `Citation`, and the checks that keep citations honest.
+"""Results as data: `Answer` and `Citation`, rendered by the UI, CLI and evaluator, never re-parsed.
 
-Every [n] in an answer's text must match exactly one citation and vice versa,
-and every quote must equal the cited article's cleaned text at [start:end].
+Every [n] in an answer's text matches exactly one citation and vice versa, and every
+quote equals the cited article's cleaned text at [start:end].
 """
 
 from __future__ import annotations
@@ -65,33 +65,3 @@ class Answer:
 def markers_in(text: str) -> list[int]:
     """Distinct [n] numbers in order of first appearance."""
     return list(dict.fromkeys(int(m) for m in MARKER.findall(text)))
-
-
-def check_answer(answer: Answer, article_texts: dict[str, str]) -> list[str]:
-    """Problems with an answer's citations (empty when it is sound). Used by tests and eval."""
-    problems = []
-    numbers = {c.number for c in answer.citations}
-    used = set(markers_in(answer.text))
-    if used - numbers:
-        problems.append(f"markers without a citation: {sorted(used - numbers)}")
-    if numbers - used:
-        problems.append(f"citations never referenced: {sorted(numbers - used)}")
-    for c in answer.citations:
-        text = article_texts.get(c.source)
-        if text is None:
-            problems.append(f"[{c.number}] cites unknown article {c.source!r}")
-        elif text[c.start:c.end] != c.quote:
-            problems.append(f"[{c.number}] quote does not match {c.source} at {c.start}:{c.end}")
-    return problems
-
-
-def renumber(text: str, keep: dict[int, int]) -> str:
-    """Rewrite [old] as [new] for numbers in `keep`; drop other markers."""
-
-    def sub(m: re.Match[str]) -> str:
-        new = keep.get(int(m.group(1)))
-        return f"[{new}]" if new is not None else ""
-
-    out = MARKER.sub(sub, text)
-    out = re.sub(r"[ \t]+([.,;:!?])", r"\1", out)
-    return re.sub(r"[ \t]{2,}", " ", out).strip()
