@@ -40,7 +40,7 @@ from assistant.core.text import count_tokens  # noqa: E402
 from assistant.index.embedding import load_embed_model  # noqa: E402
 from assistant.index.store import Store  # noqa: E402
 from assistant.ingest.chunking import chunk_article  # noqa: E402
-from assistant.ingest.sync import IngestReport, discover, read_sources, sync  # noqa: E402
+from assistant.ingest.sync import IngestReport, bases_of, discover, read_sources, sync  # noqa: E402
 
 
 def stage(source: Path, workdir: Path) -> Path:
@@ -57,8 +57,8 @@ def stage(source: Path, workdir: Path) -> Path:
 def chunk_texts(settings: Settings) -> tuple[int, list[str], list[str]]:
     """(articles, embed texts, chunk texts) exactly as a sync of settings.corpus_dir chunks them."""
     report = IngestReport()
-    files = discover([Path(settings.corpus_dir)], report, base=Path(settings.corpus_dir))
-    articles, _ = read_sources(files, int(settings.max_file_mb * 1e6), report)
+    files = discover([Path(settings.corpus_dir)], report, bases_of(settings))
+    articles, _, _ = read_sources(files, int(settings.max_file_mb * 1e6), report)
     chunks = [c for a in articles.values() for c in chunk_article(a, settings.chunk_size, settings.chunk_overlap)]
     return len(articles), [c.embed_text for c in chunks], [c.text for c in chunks]
 

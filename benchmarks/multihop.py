@@ -18,6 +18,7 @@ import json
 import os
 import statistics
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,9 @@ BASELINE_QA = {  # paper-rule accuracy: naive extractive, CitationQueryEngine + 
 }
 
 
+LAST_ARTICLE_DATE = "2023-12-26"  # newest publication date in the MultiHop-RAG corpus (its README)
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help=f"MultiHop-RAG folder (default $MULTIHOP_RAG_DIR or {DEFAULT_DATA})")
@@ -51,6 +55,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--answerer", choices=["extractive", "llm"])
     p.add_argument("--out", help="output folder (default eval-out/multihop-subset or -all)")
     p.add_argument("--store", help="store folder (default $ASSISTANT_STORE_DIR or OUT/store)")
+    p.add_argument("--today", default=LAST_ARTICLE_DATE,
+                   help=f"the date relative questions are asked on (default {LAST_ARTICLE_DATE}: the queries "
+                        "were written over articles published 26 Sept - 26 Dec 2023)")
     return p.parse_args(argv)
 
 
@@ -158,10 +165,11 @@ def main(argv: list[str] | None = None) -> int:
     from assistant.evaluation.runner import collection_for, run_questions, write_outputs
 
     prepare_offline()
-    store = args.store or os.environ.get("ASSISTANT_STORE_DIR") or out / "store"
-    settings = Settings.from_env(corpus_dir=corpus, store_dir=store, collection=collection_for(corpus),
-                                 answerer=args.answerer)
-    assistant = Assistant(settings)
+    settings = Settings.from_env(store_dir=args.store, answerer=args.answerer)  # ASSISTANT_* variables, once
+    store = settings.store_dir if settings.store_dir != Settings().store_dir else out / "store"
+    settings = settings.replace(corpus_dir=corpus, store_dir=store, collection=collection_for(corpus))
+    today = date.fromisoformat(args.today)
+    assistant = Assistant(settings, clock=lambda: today)
     ingest(assistant, progress=True)
 
     questions = load_questions(queries)[: args.limit] if args.limit else load_questions(queries)
@@ -170,7 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {len(missing)} evidence title(s) not found in the corpus", file=sys.stderr)
     results = run_questions(assistant, questions, k=args.k, answerer=args.answerer)
     summ = summary(results)
-    summ["run"] = {"set": queries.name, "corpus": corpus.name, "k": args.k, "answerer": settings.answerer}
+    summ["run"] = {"set": queries.name, "corpus": corpus.name, "k": args.k, "answerer": settings.answerer,
+                   "today": args.today}
     write_outputs(out, results, summ)
     write_report(out, results, summ, title=f"MultiHop-RAG {queries.name}")
     table = markdown(results, corpus.name, queries.name, args.k)

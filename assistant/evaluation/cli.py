@@ -7,9 +7,9 @@ is named on stderr), 2 for errors (unreadable set, bad option, store problems).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,8 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
     p.add_argument("--compare", metavar="EARLIER_OUT_DIR",
                    help="show changes and flips against an earlier run")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--today", metavar="YYYY-MM-DD",
+                   help="the date questions such as 'this year' are relative to (default: the system date)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_eval)
     return p
@@ -53,28 +55,42 @@ def _floors(items: list[str]) -> dict[str, float]:
 
 
 def build_assistant(args: argparse.Namespace) -> tuple[Any, bool]:
-    """(Assistant, whether to sync its corpus first) for the eval options and the CLI's global ones."""
+    """(Assistant, whether to sync its corpus first) for the eval options and the CLI's global ones.
+
+    Settings are built here, once, from `ASSISTANT_*` variables and the flags. With `--corpus`, the
+    set gets a collection of its own, in the configured store or (when the store folder was left at
+    its default) in OUT/store. `--today` fixes the date that "this year" questions mean."""
     from ..api import Assistant
     from ..core.offline import prepare_offline
     from ..core.settings import Settings
     from .runner import collection_for
 
     prepare_offline()
-    store = getattr(args, "store", None)
-    common = {"chroma_url": getattr(args, "chroma_url", None), "answerer": args.answerer}
+    settings = Settings.from_env(
+        corpus_dir=getattr(args, "corpus", None), store_dir=getattr(args, "store", None),
+        chroma_url=getattr(args, "chroma_url", None), collection=getattr(args, "collection", None),
+        answerer=args.answerer,
+    )
+    clock = _clock(args.today)
     if args.eval_corpus:
         corpus = Path(args.eval_corpus)
         if not corpus.exists():
             raise ConfigError(f"--corpus {corpus}: no such file or folder")
-        store_dir = store or os.environ.get("ASSISTANT_STORE_DIR") or Path(args.out) / "store"
-        settings = Settings.from_env(
-            corpus_dir=corpus, store_dir=store_dir, collection=collection_for(corpus), **common
-        )
-        return Assistant(settings), True
-    settings = Settings.from_env(corpus_dir=getattr(args, "corpus", None), store_dir=store,
-                                 collection=getattr(args, "collection", None), **common)
-    assistant = Assistant(settings)
+        store_dir = settings.store_dir if settings.store_dir != Settings().store_dir else Path(args.out) / "store"
+        settings = settings.replace(corpus_dir=corpus, store_dir=store_dir, collection=collection_for(corpus))
+        return Assistant(settings, clock=clock), True
+    assistant = Assistant(settings, clock=clock)
     return assistant, assistant.store.counts()[0] == 0
+
+
+def _clock(today: str | None) -> Callable[[], date]:
+    if not today:
+        return date.today
+    try:
+        fixed = date.fromisoformat(today)
+    except ValueError:
+        raise ConfigError(f"--today must be a date like 2024-01-31, got {today!r}") from None
+    return lambda: fixed
 
 
 def ingest(assistant: Any, progress: bool) -> None:
@@ -149,7 +165,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     summ = summary(results)
     s = assistant.settings
     summ["run"] = {"set": str(args.set), "corpus": str(s.corpus_dir), "collection": s.collection,
-                   "k": args.k or s.top_k, "answerer": args.answerer or s.answerer}
+                   "k": args.k or s.top_k, "answerer": args.answerer or s.answerer,
+                   "today": assistant.clock().isoformat()}
     comparison = compare(earlier[0], results, earlier[1]["overall"], summ["overall"]) if earlier else None
     if comparison:
         summ["compare"] = {"earlier": str(args.compare), **comparison}

@@ -18,6 +18,7 @@ from ..core.errors import StoreError, StoreMismatchError
 from ..core.settings import Settings
 
 META_ID = "__store__"
+ORIGIN = "origin"  # article record key: the absolute path of its file (for sync only; never served)
 _PAGE = 2000
 
 
@@ -125,14 +126,18 @@ class Store:
     def upsert_article(self, article: Article, n_chunks: int) -> None:
         self.upsert_articles([(article, n_chunks)])
 
-    def upsert_articles(self, items: list[tuple[Article, int]]) -> None:
-        """Article records (with their chunk counts), in one write per page."""
+    def upsert_articles(self, items: list[tuple[Article, int]], files: dict[str, str] | None = None) -> None:
+        """Article records (with their chunk counts and the file each was read from), one write per page."""
+        files = files or {}
         for i in range(0, len(items), _PAGE):
             page = items[i:i + _PAGE]
             metas = []
             for article, n_chunks in page:
                 meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text") and v is not None}
-                metas.append(meta | {"content_hash": article.content_hash, "n_chunks": n_chunks})
+                meta |= {"content_hash": article.content_hash, "n_chunks": n_chunks}
+                if files.get(article.id):
+                    meta[ORIGIN] = files[article.id]
+                metas.append(meta)
             self.articles.upsert(
                 ids=[a.id for a, _ in page], embeddings=[[1.0]] * len(page),
                 documents=[a.text for a, _ in page], metadatas=metas,
@@ -146,7 +151,7 @@ class Store:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
         if not got["ids"] or article_id == META_ID:
             return None
-        return {"id": article_id, "text": got["documents"][0], **(got["metadatas"][0] or {})}
+        return _served(article_id, got["documents"][0], got["metadatas"][0])
 
     def get_articles(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = [i for i in dict.fromkeys(ids) if i != META_ID]
@@ -154,7 +159,7 @@ class Store:
             return {}
         got = self.articles.get(ids=ids, include=["documents", "metadatas"])
         rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        return {i: {"id": i, "text": d, **(m or {})} for i, d, m in rows}
+        return {i: _served(i, d, m) for i, d, m in rows}
 
     def store_meta(self) -> dict[str, Any]:
         got = self.articles.get(ids=[META_ID], include=["metadatas"])
@@ -296,6 +301,11 @@ def _rows_of(collection: Any, article_ids: list[str]) -> list[tuple[str, str, st
         for rid, m in zip(got["ids"], got["metadatas"], strict=True):
             rows.append((rid, (m or {}).get("article_id", ""), (m or {}).get("content_hash", "")))
     return rows
+
+
+def _served(article_id: str, text: str, meta: dict[str, Any] | None) -> dict[str, Any]:
+    """An article as readers get it: text and metadata, without where it lives on this machine."""
+    return {"id": article_id, "text": text, **{k: v for k, v in (meta or {}).items() if k != ORIGIN}}
 
 
 def sentence_id(article_id: str, content_hash: str, start: int) -> str:

@@ -21,7 +21,7 @@ from llama_index.core.base.embeddings.base import BaseEmbedding
 from ..core.documents import Article, Chunk
 from ..core.errors import ArticleError
 from ..core.settings import Settings
-from ..index.store import Store, now_iso
+from ..index.store import ORIGIN, Store, now_iso
 from .chunking import chunk_article
 from .reading import SUPPORTED_EXTENSIONS, read_path
 
@@ -63,10 +63,12 @@ class IngestReport:
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    label: str  # article id for single-article files: path relative to its root
+    label: str  # article id for single-article files: path relative to its base folder
+    origin: str  # absolute path of the file (printable): which folder an article came from
 
 
 OUTSIDE = "symlink points outside the corpus folder; not followed"
+UPLOADS_PREFIX = "uploads/"  # ids of articles in the uploads folder start with this
 
 
 def _printable(label: str) -> str:
@@ -83,11 +85,47 @@ def _inside(path: Path, folder: Path) -> bool:
         return True
 
 
-def discover(paths: Iterable[Path], report: IngestReport, base: Path | None = None) -> list[SourceFile]:
+def _absolute(path: Path) -> str:
+    return _printable(os.path.abspath(path))
+
+
+Bases = list[tuple[Path, str]]  # folders whose files get ids relative to them, with an id prefix each
+
+
+def bases_of(settings: Settings) -> Bases:
+    """The corpus folder (ids relative to it) and the uploads folder (ids under "uploads/")."""
+    return [(Path(settings.corpus_dir), ""), (settings.uploads, UPLOADS_PREFIX)]
+
+
+def sync_roots(settings: Settings) -> list[Path]:
+    """What a full sync reads: the corpus folder, and the uploads folder once something was uploaded."""
+    corpus, uploads = Path(settings.corpus_dir), settings.uploads
+    return [corpus] + ([uploads] if uploads.is_dir() and not _inside(uploads, corpus) else [])
+
+
+def _folder_label(folder: Path, bases: Bases) -> str | None:
+    """Id prefix of files directly in `folder`: "" for the corpus folder, "sub/" for a folder in it,
+    "uploads/" for the uploads folder; None for a folder outside every base."""
+    absolute = Path(os.path.abspath(folder))
+    try:
+        real = absolute.parent.resolve() / absolute.name if absolute.name else absolute.resolve()
+    except (OSError, RuntimeError):
+        return None
+    for base, tag in bases:
+        root = base.resolve()
+        if real == root:
+            return tag
+        if real.is_relative_to(root):
+            return f"{tag}{real.relative_to(root).as_posix()}/"
+    return None
+
+
+def discover(paths: Iterable[Path], report: IngestReport, bases: Bases | None = None) -> list[SourceFile]:
     """Files under `paths` (recursively), refusing symlinks that leave their root.
 
-    Labels (article ids) are relative to `base` (the corpus folder) for files inside it, so a
-    file added by path gets the same id a sync of the corpus gives it."""
+    Ids (labels) are relative to the base folder holding a file (the corpus folder, or the uploads
+    folder under "uploads/"), so a file added by path gets the same id a full sync gives it; files
+    outside every base are labelled relative to the folder named."""
     problems = report.problems
     found: list[SourceFile] = []
     for root in paths:
@@ -96,37 +134,40 @@ def discover(paths: Iterable[Path], report: IngestReport, base: Path | None = No
             problems.append(f"{_printable(str(root))}: no such file or folder")
             report.missing_roots.append(str(root))
             continue
-        absolute = Path(os.path.abspath(root))
-        prefix = None
-        if base is not None and _inside(absolute.parent, Path(base)):
-            prefix = (absolute.parent.resolve() / absolute.name).relative_to(Path(base).resolve())
         if not root.is_dir():
-            found.append(_source(root, (prefix or Path(root.name)).as_posix(), report))
+            prefix = _folder_label(root.parent, bases or []) or ""
+            found.append(_source(root, prefix + root.name, report))
             continue
-        real_root = root.resolve()
-        for dirpath, dirnames, filenames in os.walk(root):
-            here = Path(dirpath)
-            for d in list(dirnames):
-                if (here / d).is_symlink() and not d.startswith(".") and not _inside(here / d, real_root):
-                    rel = (here / d).relative_to(root).as_posix()
-                    problems.append(f"{_printable(rel)}: {OUTSIDE}")
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-            for name in sorted(filenames):
-                if name.startswith("."):
-                    continue
-                path = here / name
-                rel = path.relative_to(root)
-                label = (prefix / rel if prefix else rel).as_posix()
-                if path.is_symlink() and not _inside(path, real_root):
-                    problems.append(f"{_printable(label)}: {OUTSIDE}")
-                    continue
-                if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
-                    problems.append(
-                        f"{_printable(label)}: unsupported file type {path.suffix or '(none)'!r}; "
-                        f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
-                    )
-                    continue
-                found.append(_source(path, label, report))
+        found += _walk(root, _folder_label(root, bases or []) or "", report)
+    return found
+
+
+def _walk(root: Path, prefix: str, report: IngestReport) -> list[SourceFile]:
+    found: list[SourceFile] = []
+    problems = report.problems
+    real_root = root.resolve()
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        for d in list(dirnames):
+            if (here / d).is_symlink() and not d.startswith(".") and not _inside(here / d, real_root):
+                rel = (here / d).relative_to(root).as_posix()
+                problems.append(f"{_printable(prefix + rel)}: {OUTSIDE}")
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith("."):
+                continue
+            path = here / name
+            label = prefix + path.relative_to(root).as_posix()
+            if path.is_symlink() and not _inside(path, real_root):
+                problems.append(f"{_printable(label)}: {OUTSIDE}")
+                continue
+            if path.suffix.lower() not in SUPPORTED_EXTENSIONS:
+                problems.append(
+                    f"{_printable(label)}: unsupported file type {path.suffix or '(none)'!r}; "
+                    f"supported: {', '.join(sorted(SUPPORTED_EXTENSIONS))}"
+                )
+                continue
+            found.append(_source(path, label, report))
     return found
 
 
@@ -134,14 +175,16 @@ def _source(path: Path, label: str, report: IngestReport) -> SourceFile:
     printable = _printable(label)
     if printable != label:
         report.notices.append(f"{printable}: file name is not valid UTF-8; stored under the name shown")
-    return SourceFile(path, printable)
+    return SourceFile(path, printable, _absolute(path))
 
 
 def read_sources(
     files: list[SourceFile], max_bytes: int, report: IngestReport
-) -> tuple[dict[str, Article], set[str]]:
-    """Articles by id, plus labels of files that exist but could not be read (kept as they were)."""
+) -> tuple[dict[str, Article], dict[str, str], set[str]]:
+    """Articles by id, the file each came from (by id), and the labels of files that exist but
+    could not be read (their stored articles are kept as they were)."""
     articles: dict[str, Article] = {}
+    origins: dict[str, str] = {}
     failed: set[str] = set()
     for f in files:
         try:
@@ -163,7 +206,8 @@ def read_sources(
                 report.problems.append(f"{f.label}: duplicate article id {aid!r}; later copy skipped")
                 continue
             articles[aid] = article
-    return articles, failed
+            origins[aid] = f.origin
+    return articles, origins, failed
 
 
 def sync(
@@ -174,51 +218,34 @@ def sync(
     rebuild: bool = False,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Make the store match the corpus folder (or add/update just `paths`)."""
+    """Make the store match the corpus and uploads folders, or, given `paths`, add and update those
+    files and folders: an article whose file is gone from a folder named is removed too."""
     t0 = time.perf_counter()
     report = IngestReport()
     if rebuild:
         store.reset()
-    full_sync = paths is None
-    roots = [Path(settings.corpus_dir)] if full_sync else [Path(p) for p in paths]
-    files = discover(roots, report, base=Path(settings.corpus_dir))
-    seen_labels = {f.label for f in files}
-    articles, failed = read_sources(files, int(settings.max_file_mb * 1e6), report)
+    roots = sync_roots(settings) if paths is None else [Path(p) for p in paths]
+    files = discover(roots, report, bases_of(settings))
+    articles, origins, failed = read_sources(files, int(settings.max_file_mb * 1e6), report)
 
     records = store.article_records()
-    todo: list[Article] = []
-    for aid, article in articles.items():
-        rec = records.get(aid)
-        if rec is None:
-            todo.append(article)
-        elif rec.get("content_hash") != article.content_hash:
-            todo.append(article)
-        else:
-            report.unchanged += 1
+    todo = [a for aid, a in articles.items() if records.get(aid, {}).get("content_hash") != a.content_hash]
+    report.unchanged = len(articles) - len(todo)
     new_ids = {a.id for a in todo if a.id not in records}
+    # a full sync owns everything stored (unless a root is missing: then nothing is removed);
+    # named folders own what came from under them; a file read fine owns the ids it no longer holds
+    scopes = None if paths is None else [_absolute(p) for p in roots if p.is_dir()]
+    if report.missing_roots and paths is None:
+        scopes = []
+    seen = {f.label for f in files}
+    removed = [aid for aid, rec in records.items()
+               if aid not in articles and (rec.get("path") or aid) not in failed
+               and ((rec.get("path") or aid) in seen or _owned(_origin(rec, aid, settings), scopes))]
 
-    # removals: only articles whose file is gone (or whose record vanished from a file read fine)
-    removed = []
-    for aid, rec in records.items():
-        if aid in articles:
-            continue
-        label = rec.get("path") or aid
-        if label in failed:
-            continue
-        if (full_sync and not report.missing_roots) or label in seen_labels:
-            removed.append(aid)
-
-    _embed_and_store(store, embed_model, settings, todo, report, progress)
+    _embed_and_store(store, embed_model, settings, todo, origins, report, progress)
     report.added = sum(1 for a in todo if a.id in new_ids)
     report.updated = len(todo) - report.added
-
-    current = store.article_records()
-    stale_articles = set(removed)
-    def is_stale(aid: str, content_hash: str) -> bool:
-        return aid in stale_articles or aid not in current or current[aid].get("content_hash") != content_hash
-
-    store.delete_chunks([cid for cid, aid, h in store.chunk_index() if is_stale(aid, h)])
-    store.delete_sentences([sid for sid, aid, h in store.sentence_index() if is_stale(aid, h)])
+    _sweep(store, set(removed))
     store.delete_articles(removed)
     report.removed = len(removed)
 
@@ -228,11 +255,41 @@ def sync(
     return report
 
 
+def _origin(record: dict[str, object], aid: str, settings: Settings) -> str:
+    """The file an article was read from; records written before files were recorded are placed
+    by their id (relative to the corpus folder, or to the uploads folder under "uploads/")."""
+    if record.get(ORIGIN):
+        return str(record[ORIGIN])
+    label = str(record.get("path") or aid)
+    if label.startswith(UPLOADS_PREFIX):
+        return _absolute(settings.uploads / label[len(UPLOADS_PREFIX):])
+    return _absolute(Path(settings.corpus_dir) / label)
+
+
+def _owned(origin: str, scopes: list[str] | None) -> bool:
+    if scopes is None:
+        return True
+    return any(origin.startswith(scope.rstrip(os.sep) + os.sep) for scope in scopes)
+
+
+def _sweep(store: Store, stale_articles: set[str]) -> None:
+    """Delete chunks and sentence vectors of removed articles and of versions no longer current
+    (orphans of a killed run)."""
+    current = store.article_records()
+
+    def is_stale(aid: str, content_hash: str) -> bool:
+        return aid in stale_articles or aid not in current or current[aid].get("content_hash") != content_hash
+
+    store.delete_chunks([cid for cid, aid, h in store.chunk_index() if is_stale(aid, h)])
+    store.delete_sentences([sid for sid, aid, h in store.sentence_index() if is_stale(aid, h)])
+
+
 def _embed_and_store(
     store: Store,
     embed_model: BaseEmbedding,
     settings: Settings,
     todo: list[Article],
+    origins: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
 ) -> None:
@@ -250,7 +307,7 @@ def _embed_and_store(
         # the writes in the crash-safe order, each for the whole batch (a write is a transaction:
         # one per article made ingest of many short articles a fifth slower than the model alone)
         store.add_chunks(chunks, vectors)
-        store.upsert_articles([(article, len(cs)) for article, cs in batch])
+        store.upsert_articles([(article, len(cs)) for article, cs in batch], origins)
         batch_ids = [a.id for a, _ in batch]
         keep = {c.id for c in chunks}
         store.delete_chunks([cid for cid, _, _ in store.chunks_of(batch_ids) if cid not in keep])
