@@ -7,6 +7,7 @@ model, an embedded Chroma store in a tmp dir, gradio_client over HTTP.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,9 @@ from processes import stop
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
 from assistant.ui import cards as render
-from assistant.ui.app import answer_options, check_bind, conversation_of, is_loopback
+from assistant.ui.app import check_bind, is_loopback
+from assistant.ui.handlers import answer_options, conversation_of
+from assistant.ui.terminal import answer_to_text
 from assistant.ui.uploads import safe_file_name, save_upload
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,12 +73,18 @@ def wait_for_page(url: str, proc: subprocess.Popen[Any], timeout: float = 240.0)
     raise AssertionError(f"no page at {url} after {timeout:.0f} s")
 
 
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under `folder` (hidden ones too) by relative path: to prove a folder was not touched."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`python app.py --port N --auth user:pass` on a private copy of the corpus and a fresh store."""
+    """`python app.py --port N --auth user:pass` on a private copy of the corpus and a fresh store
+    (uploads go to the default `<store>/uploads`)."""
     base = tmp_path_factory.mktemp("app")
     corpus = base / "corpus"
-    shutil.copytree(SEED_CORPUS, corpus)
+    shutil.copytree(SEED_CORPUS, corpus)  # never the repo's own folder: uploads must not reach it
     port = free_port()
     log = (base / "server.log").open("w")
     proc = subprocess.Popen(
@@ -85,7 +95,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     url = f"http://127.0.0.1:{port}/"
     try:
         wait_for_page(url, proc)
-        yield {"url": url, "corpus": corpus, "log": base / "server.log", "proc": proc}
+        yield {"url": url, "corpus": corpus, "uploads": base / "store" / "uploads", "log": base / "server.log",
+               "proc": proc}
     finally:
         stop(proc)
         log.close()
@@ -124,6 +135,19 @@ def test_ask_endpoint_returns_cited_answer_whose_quotes_are_exact_article_text(s
 
 
 @pytest.mark.slow
+def test_the_app_offers_exactly_the_ask_article_and_upload_endpoints_with_named_parameters(
+    server: dict[str, Any],
+) -> None:
+    api = client(server).view_api(print_info=False, return_format="dict")
+    assert set(api["named_endpoints"]) == {"/ask", "/article", "/upload"}
+    params = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
+    assert params == ["question", "history", "k", "since", "until", "publishers", "answerer"]
+    answer = client(server).predict(question="How many US troops are in Iraq?", publishers=["ICARO Media Group"],
+                                    api_name="/ask")
+    assert answer["citations"] and {c["source"] for c in answer["citations"]} == {"000_f19390a96d0bfcc2.txt"}
+
+
+@pytest.mark.slow
 def test_follow_up_question_is_answered_from_the_conversation_history(server: dict[str, Any]) -> None:
     c = client(server)
     first = c.predict("What is Kataib Hezbollah?", [], api_name="/ask")
@@ -150,28 +174,31 @@ def test_ask_endpoint_applies_date_range_and_publisher_filters(server: dict[str,
 
 
 @pytest.mark.slow
-def test_uploaded_article_is_saved_in_the_corpus_and_answerable_at_once(
+def test_uploaded_article_is_answerable_at_once_and_saved_in_the_uploads_folder_not_the_corpus(
     server: dict[str, Any], tmp_path: Path
 ) -> None:
     from gradio_client import handle_file
 
     c = client(server)
+    corpus_before = folder_bytes(server["corpus"])
     path = tmp_path / "port quillan <lighthouse>.txt"
     path.write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
     report = c.predict([handle_file(str(path))], api_name="/upload")
     assert not report["refused"] and not report["problems"], report
     [saved] = report["saved"]
-    name = saved["article"]
-    assert name == "port_quillan_lighthouse.txt"  # sanitised: no spaces, no angle brackets
-    assert (server["corpus"] / name).read_text(encoding="utf-8") == LIGHTHOUSE_ARTICLE
+    article_id = saved["article"]
+    assert article_id == "uploads/port_quillan_lighthouse.txt"  # sanitised: no spaces, no angle brackets
+    assert (server["uploads"] / "port_quillan_lighthouse.txt").read_text(encoding="utf-8") == LIGHTHOUSE_ARTICLE
+    assert folder_bytes(server["corpus"]) == corpus_before  # the corpus folder is untouched, byte for byte
     assert "1 added" in report["summary"]
 
     answer = c.predict("How tall will the new lighthouse at Port Quillan be?", [], api_name="/ask")
     assert "83" in answer["text"], answer
-    assert name in {cit["source"] for cit in answer["citations"]}
+    assert article_id in {cit["source"] for cit in answer["citations"]}
     assert_quotes_exact(c, answer)
-    cited = next(cit for cit in answer["citations"] if cit["source"] == name)
+    cited = next(cit for cit in answer["citations"] if cit["source"] == article_id)
     assert cited["title"] == "Port Quillan Lighthouse Will Rise 83 Metres, Harbour Authority Says"
+    assert c.predict(article_id, api_name="/article")["file"] == article_id
 
     # the seed articles are all still there and still answerable
     again = c.predict("Who is Yehia Rasool?", [], api_name="/ask")
@@ -186,8 +213,10 @@ def test_upload_with_a_taken_name_keeps_both_files_and_refuses_bad_types_and_siz
 
     c = client(server)
     seed = "004_9d055321525b4e51.txt"
-    before = (server["corpus"] / seed).read_bytes()
-    clash = tmp_path / seed
+    corpus_before = folder_bytes(server["corpus"])
+    (tmp_path / "first").mkdir()
+    (tmp_path / "second").mkdir()
+    clash = tmp_path / "first" / seed  # a seed article's name: an upload, not a replacement of the seed
     clash.write_text("Harbour Notes\nQuillan Coast Gazette\nThe ferry to Port Quillan now leaves at 07:40 "
                      "every weekday, the operator said.\n", encoding="utf-8")
     pdf = tmp_path / "report.pdf"
@@ -198,18 +227,26 @@ def test_upload_with_a_taken_name_keeps_both_files_and_refuses_bad_types_and_siz
     blank.write_bytes(b"\x00\x01binary")
     report = c.predict([handle_file(str(p)) for p in (clash, pdf, big, blank)], api_name="/upload")
 
-    assert (server["corpus"] / seed).read_bytes() == before  # never overwritten
     [saved] = report["saved"]
-    assert saved == {"file": seed, "article": "004_9d055321525b4e51-2.txt"}
+    assert saved == {"file": seed, "article": f"uploads/{seed}"}
     refused = " ".join(report["refused"])
     assert "report.pdf: refused, unsupported file type '.pdf'" in refused
     assert "huge.txt: refused, too large" in refused and "0.05 MB" in refused
-    assert report["problems"] == ["blank.txt: binary file (contains NUL bytes), not text"]
+    assert report["problems"] == ["uploads/blank.txt: binary file (contains NUL bytes), not text"]
     for name in ("report.pdf", "huge.txt", "blank.txt"):
-        assert not (server["corpus"] / name).exists()  # refused or unreadable files are not kept
+        assert not (server["uploads"] / name).exists()  # refused or unreadable files are not kept
+
+    # a different file under the same name never overwrites the first upload
+    other = tmp_path / "second" / seed
+    other.write_text("Harbour Notes\nQuillan Coast Gazette\nThe Port Quillan fish market moves to the old "
+                     "customs house in May, the council said.\n", encoding="utf-8")
+    second = c.predict([handle_file(str(other))], api_name="/upload")
+    assert second["saved"] == [{"file": seed, "article": "uploads/004_9d055321525b4e51-2.txt"}]
+    assert (server["uploads"] / seed).read_bytes() == clash.read_bytes()
+    assert folder_bytes(server["corpus"]) == corpus_before  # the seed article was never overwritten
     # the original article is still what answers its own question
     answer = c.predict("Who is Yehia Rasool?", [], api_name="/ask")
-    assert answer["citations"]
+    assert answer["citations"] and {cit["source"] for cit in answer["citations"]} <= set(corpus_before)
     assert_quotes_exact(c, answer)
 
 
@@ -314,6 +351,53 @@ def test_app_reports_a_port_in_use_in_one_line_before_syncing(tmp_path: Path) ->
     assert not (tmp_path / "store").exists()
 
 
+# --- uploads with a real Assistant, without a server ------------------------------------------------
+@pytest.mark.slow
+def test_upload_leaves_the_corpus_folder_unchanged_and_survives_a_full_sync_and_a_restart(
+    tmp_path: Path, embed_model: Any
+) -> None:
+    from assistant.api import Assistant
+    from assistant.ui.uploads import add_uploads
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(SEED_CORPUS, corpus)  # a private copy: the test needs exactly the five seed articles
+    before = folder_bytes(corpus)
+    settings = Settings.from_env(env={}, corpus_dir=corpus, store_dir=tmp_path / "store")
+    assistant = Assistant(settings, embed_model=embed_model)
+    assistant.ingest()
+    upload = tmp_path / "incoming" / "Port Quillan.txt"
+    upload.parent.mkdir()
+    upload.write_text(LIGHTHOUSE_ARTICLE, encoding="utf-8")
+
+    report = add_uploads(assistant, [str(upload)])
+    assert report["saved"] == [{"file": "Port Quillan.txt", "article": "uploads/Port_Quillan.txt"}], report
+    assert (settings.uploads / "Port_Quillan.txt").read_text(encoding="utf-8") == LIGHTHOUSE_ARTICLE
+    assert folder_bytes(corpus) == before  # not one byte of the corpus folder changed
+    question = "How tall will the new lighthouse at Port Quillan be?"
+
+    def cites_the_upload(a: Any) -> bool:
+        answer = a.ask(question)
+        return "83" in answer.text and "uploads/Port_Quillan.txt" in {c.source for c in answer.citations}
+
+    assert cites_the_upload(assistant)
+    assert assistant.article("uploads/Port_Quillan.txt")["path"] == "uploads/Port_Quillan.txt"
+    # the same upload again is recognised, not saved twice
+    assert add_uploads(assistant, [str(upload)])["saved"] == report["saved"]
+    assert sorted(p.name for p in settings.uploads.iterdir()) == ["Port_Quillan.txt"]
+
+    # a full sync (what the app runs at start) keeps it: it reads the uploads folder too
+    synced = assistant.ingest()
+    assert synced.removed == 0 and synced.added == 0
+    assert assistant.status()["articles"] == 6 and cites_the_upload(assistant)
+    # a restart over the same store, and one over a brand-new store, both find it again
+    restarted = Assistant(settings, embed_model=embed_model)
+    assert restarted.ingest().removed == 0 and cites_the_upload(restarted)
+    fresh = Assistant(settings.replace(store_dir=tmp_path / "store2", upload_dir=settings.uploads),
+                      embed_model=embed_model)
+    assert fresh.ingest().added == 6 and cites_the_upload(fresh)
+    assert folder_bytes(corpus) == before and len(before) == 5
+
+
 # --- the parts, without a server ---------------------------------------------------------------------
 def test_only_loopback_addresses_may_be_served_without_a_password() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
@@ -375,12 +459,51 @@ def test_rendered_cards_escape_article_text_and_mark_the_quote() -> None:
     assert "Open the whole article" in html
 
 
-def test_card_title_falls_back_to_the_article_id() -> None:
-    answer = {"abstained": False, "text": "x [1]", "citations": [
-        {"number": 1, "source": "001_x.txt", "title": None, "date": "2023-11-22", "quote": "Hi.", "start": 0,
-         "end": 3, "publisher": "Wire"}]}
-    html = render.sources_panel(answer, {"001_x.txt": {"text": "Hi. More."}})
-    assert '<span class="src-title">001_x.txt</span>' in html and "Wire · 2023-11-22" in html
+def test_card_without_a_headline_is_titled_by_the_articles_first_words_and_shows_its_file_name() -> None:
+    body = ("The Iraqi government has vehemently condemned the US airstrikes conducted on Wednesday, "
+            "targeting sites utilized by Iranian-backed groups within Iraq.")
+    answer = {"abstained": False, "text": "x [1] [2]", "citations": [
+        {"number": 1, "source": "001_d0b1d9f66b66a1cb.txt", "title": None, "date": "2023-11-22", "quote": "The",
+         "start": 0, "end": 3, "publisher": "Wire"},
+        {"number": 2, "source": "002_x.txt", "title": "A Headline", "date": None, "quote": "Hi.", "start": 0,
+         "end": 3, "publisher": None}]}
+    html = render.sources_panel(answer, {"001_d0b1d9f66b66a1cb.txt": {"text": body}, "002_x.txt": {"text": "Hi."}})
+    titles = re.findall(r'<span class="src-title">(.*?)</span>', html)
+    assert titles == ["The Iraqi government has vehemently condemned the US…", "A Headline"]
+    assert "Wire · 2023-11-22 · <code>001_d0b1d9f66b66a1cb.txt</code>" in html  # the file name stays, small
+    assert "publisher not stated · date not stated · <code>002_x.txt</code>" in html
+    # an article no longer in the store is titled by its quote's first words, never by the bare file name
+    gone = render.source_card({"number": 3, "source": "003_y.txt", "title": None, "quote": "Eight members died.",
+                               "start": 0, "end": 19}, None)
+    assert '<span class="src-title">Eight members died.</span>' in gone and "<code>003_y.txt</code>" in gone
+
+
+def test_copied_answer_is_the_plain_answer_text_then_its_numbered_sources() -> None:
+    from assistant.core.answers import Answer, Citation
+    from assistant.ui.terminal import plain_answer
+
+    text = ("U.S. strikes hit Iran-Linked sites [1]. Officials said the *toll* was <b>eight</b> & rising [2].")
+    article = "Officials said the toll was eight. " * 3
+    answer = Answer(question="q", text=text, citations=[
+        Citation(1, "003_0de35cad8aa68667.txt", "Iraq Condemns US Airstrikes", "2023-11-22",
+                 "U.S. strikes hit Iran-Linked sites.", 0, 35, publisher="ICARO Media Group"),
+        Citation(2, "uploads/notes.txt", None, None, "Officials said the toll was eight.", 0, 34)])
+    copied = plain_answer(answer.to_dict(), {"uploads/notes.txt": {"text": article}})
+    assert copied.startswith(text + "\n")  # the answer's sentences exactly as Answer.text has them
+    assert "\\" not in copied and "&lt;" not in copied and "&amp;" not in copied
+    assert "[1] Iraq Condemns US Airstrikes\n    ICARO Media Group · 2023-11-22 · 003_0de35cad8aa68667.txt\n" \
+           "    “U.S. strikes hit Iran-Linked sites.”" in copied
+    assert "[2] Officials said the toll was eight. Officials said the toll…\n" \
+           "    publisher not stated · date not stated · uploads/notes.txt\n" \
+           "    “Officials said the toll was eight.”" in copied
+    # the page's copy button carries exactly that text (HTML-escaped in the attribute, nothing else)
+    button = re.search(r'class="copy-answer" data-copy="([^"]*)"', render.sources_panel(
+        answer.to_dict(), {"uploads/notes.txt": {"text": article}}))
+    assert button and unescape(button[1]) == copied
+    # the terminal shows the same text, plus where each quote sits and the answer's notes
+    terminal = answer_to_text(Answer(question="q", text=text, citations=answer.citations, notes=["checked"]))
+    assert terminal.startswith(text) and "003_0de35cad8aa68667.txt 0:35" in terminal
+    assert terminal.endswith("note: checked")
 
 
 def test_an_abstained_answer_renders_a_notice_and_no_cards() -> None:

@@ -1,8 +1,9 @@
 """The chat page in a real headless browser (Debian's chromium driven by Playwright).
 
-The app runs in-process on a free loopback port over a private copy of the corpus;
-the browser types questions, reads answers and source cards, uploads an article
-full of HTML injections and checks that none of it runs.
+The app runs in-process on a free loopback port over a private copy of the corpus
+(uploads go to the store's own uploads folder); the browser types questions, reads
+answers and source cards, copies an answer with its sources through the clipboard,
+uploads an article full of HTML injections and checks that none of it runs.
 """
 
 from __future__ import annotations
@@ -47,25 +48,35 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def folder_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Iterator[str]:
-    """The chat app over a fresh store of the seed corpus, served in this process."""
+def app(tmp_path_factory: pytest.TempPathFactory, embed_model: Any) -> Iterator[dict[str, Any]]:
+    """The chat app over a fresh store of a private copy of the seed corpus, served in this process."""
     from assistant.api import Assistant
     from assistant.core.settings import Settings
     from assistant.ui.app import build_app, launch
 
     base = tmp_path_factory.mktemp("browser")
     corpus = base / "corpus"
-    shutil.copytree(ROOT / "corpus", corpus)
+    shutil.copytree(ROOT / "corpus", corpus)  # never the repo's own folder: the page uploads into the app
     settings = Settings.from_env(env={}, corpus_dir=corpus, store_dir=base / "store", port=free_port())
     assistant = Assistant(settings, embed_model=embed_model)
     assistant.ingest()
     demo = build_app(assistant)
     launch(demo, settings, prevent_thread_lock=True, quiet=True)
     try:
-        yield f"http://127.0.0.1:{settings.port}/"
+        yield {"url": f"http://127.0.0.1:{settings.port}/", "assistant": assistant, "corpus": corpus,
+               "corpus_bytes": folder_bytes(corpus)}
     finally:
         demo.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(app: dict[str, Any]) -> str:
+    return str(app["url"])
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +96,8 @@ def browser() -> Iterator[Any]:
 @pytest.fixture
 def page(browser: Any, app_url: str) -> Iterator[Any]:
     """A fresh page on the app; every request it makes is recorded to prove the page stays offline."""
-    context = browser.new_context(viewport={"width": 1360, "height": 1000})
+    context = browser.new_context(viewport={"width": 1360, "height": 1000},
+                                  permissions=["clipboard-read", "clipboard-write"])
     pg = context.new_page()
     pg.requests_off_host = []  # type: ignore[attr-defined]
     pg.console_errors = []  # type: ignore[attr-defined]
@@ -147,12 +159,45 @@ def test_question_typed_in_the_page_gets_a_streamed_answer_with_numbered_source_
     assert page.requests_off_host == []
 
 
+def test_copy_button_puts_the_plain_answer_and_its_numbered_sources_on_the_clipboard(
+    page: Any, app: dict[str, Any]
+) -> None:
+    question = "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?"
+    expected = app["assistant"].ask(question)  # the same answer the page gets (the answerer is deterministic)
+    assert expected.citations and re.search(r"[-.\[]", expected.text)  # text that Markdown escaping would mangle
+    ask(page, question)
+    # Gradio's own copy buttons (which copy `\[1\]`, `Iran\-aligned`) are gone from the chat
+    assert page.locator("#chat button[aria-label*='opy' i], #chat button[title*='opy' i]").count() == 0
+    button = page.locator("#sources-panel .copy-answer")
+    assert button.inner_text() == "Copy answer with sources"
+    page.evaluate("() => navigator.clipboard.writeText('stale')")
+    button.click()
+    page.wait_for_function("() => document.querySelector('#sources-panel .copy-answer').textContent === 'Copied'",
+                           timeout=10_000)
+    copied = page.evaluate("() => navigator.clipboard.readText()")
+
+    assert "\\" not in copied and "&lt;" not in copied and "&amp;" not in copied and "&quot;" not in copied
+    assert copied.startswith(expected.text + "\n")  # the answer's sentences exactly as Answer.text has them
+    assert "\nSources\n" in copied
+    for c in expected.citations:
+        article = app["assistant"].article(c.source)
+        title = c.title or article.get("title") or " ".join(article["text"].split()[:4])
+        assert f"[{c.number}] {title}" in copied
+        assert f"{c.publisher or 'publisher not stated'} · {c.date or 'date not stated'} · {c.source}" in copied
+        assert f"“{c.quote}”" in copied
+    # and the chat still shows the same answer (escaped for display only)
+    assert " ".join(expected.text.split()[:6]) in page.locator("#chat .message").last.inner_text()
+
+
 def test_follow_up_in_the_page_uses_the_conversation_and_new_conversation_clears_it(page: Any) -> None:
     ask(page, "What is Kataib Hezbollah?")
     ask(page, "Since when has the US treated it as a terrorist group?")
     messages = page.locator("#chat .message")
     assert "2009" in messages.last.inner_text()
-    assert "001_d0b1d9f66b66a1cb.txt" in page.inner_text("#sources-panel")
+    card = page.locator("#sources-panel .src-card[data-source='001_d0b1d9f66b66a1cb.txt']")
+    # that article has no headline: its card is titled by its first words, its file name kept small beside
+    assert card.locator(".src-title").inner_text() == "The Iraqi government has vehemently condemned the US…"
+    assert card.locator(".src-meta code").inner_text() == "001_d0b1d9f66b66a1cb.txt"
     page.click("#clear-button")
     page.wait_for_function("() => document.querySelectorAll('#chat .message').length === 0", timeout=20_000)
     assert page.locator("#sources-panel .src-card").count() == 0
@@ -166,7 +211,7 @@ def test_abstained_answer_shows_a_distinct_notice_and_no_source_cards(page: Any)
 
 
 def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing(
-    page: Any, tmp_path: Path
+    page: Any, app: dict[str, Any], tmp_path: Path
 ) -> None:
     path = tmp_path / "velmora<script>.txt"
     path.write_text(INJECTION_ARTICLE, encoding="utf-8")
@@ -178,8 +223,10 @@ def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing
     page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
     report = page.inner_text("#upload-report")
     assert "1 added" in report
-    saved = re.search(r"added (\S+)", report)
-    assert saved and re.fullmatch(r"velmora_?script\.txt", saved[1]), report  # no < > in the stored name
+    saved = re.search(r"added \S+ as (\S+)", report)
+    # saved in the uploads folder, never the corpus folder; no < > in the stored name
+    assert saved and re.fullmatch(r"uploads/velmora_?script\.txt", saved[1]), report
+    assert folder_bytes(app["corpus"]) == app["corpus_bytes"]
 
     ask(page, "How much will the toll for a loaded barge on the Velmora canal be?")
     card = page.locator("#sources-panel .src-card").first

@@ -3,7 +3,9 @@
 Everything that comes from an article, a file name or the user goes through
 `esc` (html.escape) before it reaches the page; nothing here builds markup from
 unescaped text. Chat messages are also escaped for Markdown, so an article
-that contains `<script>` or `*` shows exactly those characters.
+that contains `<script>` or `*` shows exactly those characters. Copying is
+therefore not left to the chat: the sources panel carries a "Copy answer with
+sources" button whose text is the plain rendering of `terminal.plain_answer`.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .terminal import NO_DATE, NO_PUBLISHER, display_title, plain_answer, source_field
+
 CONTEXT_CHARS = 260  # characters of surrounding text shown on each side of a quote in a card
 FULL_ARTICLE_CHARS = 60_000  # longer articles are shown as a window around the quote
+
+EMPTY_SOURCES = "Sources of the latest answer appear here as numbered cards."
+COPY_LABEL = "Copy answer with sources"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 
@@ -47,15 +54,48 @@ CSS = """
   padding: 0.7rem 0.85rem; }
 .upload-ok { color: #15803d; } .upload-bad { color: #b91c1c; }
 #status-line { color: var(--body-text-color-subdued); font-size: 0.88rem; }
+.src-tools { display: flex; justify-content: flex-end; margin: 0 0 0.5rem 0; }
+.copy-answer { font-size: 0.85rem; padding: 0.25rem 0.7rem; border-radius: 8px; cursor: pointer;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
+  color: var(--body-text-color); }
+.copy-answer:hover { border-color: var(--color-accent); }
 """
 
-# Our one script: opening "the whole article" scrolls its box to the marked quote.
+# Our one script, two delegated handlers: opening "the whole article" scrolls its box to the marked
+# quote; a "Copy answer with sources" button copies its data-copy text (clipboard API, else execCommand).
 HEAD = """<script>
 document.addEventListener("toggle", function (event) {
   var box = event.target;
   if (!box.open || !box.classList || !box.classList.contains("src-article")) return;
   var text = box.querySelector(".article-text"), mark = text && text.querySelector("mark");
   if (mark) text.scrollTop += mark.getBoundingClientRect().top - text.getBoundingClientRect().top - 48;
+}, true);
+document.addEventListener("click", function (event) {
+  var button = event.target && event.target.closest && event.target.closest(".copy-answer");
+  if (!button) return;
+  var text = button.getAttribute("data-copy") || "", label = button.getAttribute("data-label") || "";
+  function done(ok) {
+    button.textContent = ok ? "Copied" : "Copy failed: select the text instead";
+    setTimeout(function () { button.textContent = label; }, 1600);
+  }
+  function fallback() {
+    var area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.style.position = "fixed";
+    area.style.opacity = "0";
+    document.body.appendChild(area);
+    area.select();
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    document.body.removeChild(area);
+    done(ok);
+  }
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(function () { done(true); }, fallback);
+  } else {
+    fallback();
+  }
 }, true);
 </script>"""
 
@@ -111,24 +151,18 @@ def marked(text: str, start: int, end: int, before: int | None = None, after: in
     return f"{head}<mark>{esc(text[start:end])}</mark>{tail}"
 
 
-def _field(citation: Mapping[str, Any], article: Mapping[str, Any] | None, key: str, article_key: str) -> Any:
-    value = citation.get(key)
-    if not value and article:
-        value = article.get(article_key)
-    return value
-
-
 def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) -> str:
-    """One numbered card: title, publisher, date, the quote in context, and the whole article."""
+    """One numbered card: title (the headline, else the article's first words), publisher, date, the
+    article's file name, the quote in context, and the whole article."""
     number = citation.get("number")
     source = citation.get("source") or ""
-    title = _field(citation, article, "title", "title") or source
-    publisher = _field(citation, article, "publisher", "publisher") or "publisher not stated"
-    date = _field(citation, article, "date", "date") or "date not stated"
+    title = display_title(citation, article)
+    publisher = source_field(citation, article, "publisher") or NO_PUBLISHER
+    date = source_field(citation, article, "date") or NO_DATE
     quote = citation.get("quote") or ""
     start, end = int(citation.get("start") or 0), int(citation.get("end") or 0)
     text = (article or {}).get("text")
-    meta = f"{esc(publisher)} · {esc(date)}" + ("" if title == source else f" · <code>{esc(source)}</code>")
+    meta = f"{esc(publisher)} · {esc(date)} · <code>{esc(source)}</code>"
     if isinstance(text, str) and text[start:end] == quote and quote:
         context = marked(text, start, end, CONTEXT_CHARS, CONTEXT_CHARS)
         if len(text) > FULL_ARTICLE_CHARS:
@@ -153,10 +187,17 @@ def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) 
     )
 
 
+def copy_button(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """A button that copies the answer as plain text with its numbered sources (see HEAD's handler)."""
+    text = plain_answer(answer, articles)
+    return (f'<div class="src-tools"><button type="button" class="copy-answer" data-copy="{esc(text)}" '
+            f'data-label="{esc(COPY_LABEL)}">{esc(COPY_LABEL)}</button></div>')
+
+
 def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
-    """Cards for an answer's citations, or a distinct notice when it abstained."""
+    """A copy button, then cards for an answer's citations, or a distinct notice when it abstained."""
     if answer.get("abstained"):
-        return (
+        return copy_button(answer, articles) + (
             '<div class="abstain-notice"><div class="abstain-head">⚠ The articles don\'t answer this</div>'
             f"<div>{esc(answer.get('text'))}</div>"
             '<div class="src-empty">No sources: nothing in the articles supports an answer. '
@@ -164,9 +205,9 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
         )
     citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
     if not citations:
-        return placeholder("This answer cites no sources.")
+        return copy_button(answer, articles) + placeholder("This answer cites no sources.")
     cards = [source_card(c, articles.get(c.get("source") or "")) for c in citations]
-    return "".join(cards)
+    return copy_button(answer, articles) + "".join(cards)
 
 
 def error_panel(message: str) -> str:
@@ -175,11 +216,10 @@ def error_panel(message: str) -> str:
 
 def upload_report(saved: Sequence[tuple[str, str]], refused: Sequence[str], summary: str | None,
                   problems: Sequence[str], notices: Sequence[str]) -> str:
-    """What happened to each uploaded file, escaped."""
+    """What happened to each uploaded file ((file name, article id) for those added), escaped."""
     lines = []
-    for original, name in saved:
-        note = "" if original == name else f" (saved as <code>{esc(name)}</code>)"
-        lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code>{note}</li>')
+    for original, article in saved:
+        lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code> as <code>{esc(article)}</code></li>')
     lines += [f'<li class="upload-bad">{esc(r)}</li>' for r in refused]
     lines += [f'<li class="upload-bad">not ingested: {esc(p)}</li>' for p in problems]
     lines += [f"<li>note: {esc(n)}</li>" for n in notices]

@@ -1,5 +1,8 @@
-"""Browser uploads: saving files into the corpus folder safely, then ingesting just those.
+"""Browser uploads: saving files into the uploads folder safely, then ingesting just those.
 
+Uploads go to `settings.uploads` (by default `<store_dir>/uploads`), never into the corpus
+folder, which stays exactly as its owner keeps it. An upload `name.txt` becomes the article
+`uploads/name.txt`; a full sync reads the uploads folder too, so uploads survive restarts.
 A cleaned name never overwrites a different file (`name-2.ext` instead); an identical
 file is reused; a new file that yields no article is removed again.
 """
@@ -23,7 +26,7 @@ UPLOAD_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 
 
 def safe_file_name(name: str) -> str:
-    """A plain file name for the corpus folder: no folders, no leading dots, only [A-Za-z0-9._-]."""
+    """A plain file name for the uploads folder: no folders, no leading dots, only [A-Za-z0-9._-]."""
     base = re.split(r"[\\/]", name or "")[-1]
     base = unicodedata.normalize("NFKD", base).encode("ascii", "ignore").decode("ascii")
     stem, dot, ext = base.rpartition(".")
@@ -41,23 +44,24 @@ def _same_file(path: Path, data: bytes) -> bool:
         return False
 
 
-def save_upload(corpus_dir: Path, original_name: str, data: bytes, taken: set[str]) -> tuple[str, bool]:
-    """Write `data` into the corpus folder under a safe, unused name; (name, newly written).
+def save_upload(folder: Path, original_name: str, data: bytes, taken: set[str]) -> tuple[str, bool]:
+    """Write `data` into `folder` under a safe, unused name; (name, newly written).
 
-    An identical file already there is reused. A different file (or an article id already in
-    the store, `taken`) is never overwritten: name-2.ext, name-3.ext, ... is used instead. The
-    file appears atomically (hard link of a finished hidden temp file), so racing uploads are safe.
+    An identical file already there is reused. A different file (or a name in `taken`: one whose
+    article id is already in the store) is never overwritten: name-2.ext, name-3.ext, ... is used
+    instead. The file appears atomically (hard link of a finished hidden temp file), so racing
+    uploads are safe.
     """
-    corpus_dir.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True)
     name = safe_file_name(original_name)
     stem, _, ext = name.rpartition(".")
     digest = hashlib.sha256(data).hexdigest()[:12]
-    tmp = corpus_dir / f".upload-{digest}-{threading.get_ident()}.tmp"
+    tmp = folder / f".upload-{digest}-{threading.get_ident()}.tmp"
     tmp.write_bytes(data)
     try:
         for n in range(1, 1000):
             candidate = name if n == 1 else f"{stem}-{n}.{ext}"
-            dest = corpus_dir / candidate
+            dest = folder / candidate
             if dest.exists() or dest.is_symlink():
                 if _same_file(dest, data):
                     return candidate, False
@@ -73,51 +77,59 @@ def save_upload(corpus_dir: Path, original_name: str, data: bytes, taken: set[st
             return candidate, True
     finally:
         tmp.unlink(missing_ok=True)
-    raise ConfigError(f"{original_name}: no free file name left in the corpus folder")
+    raise ConfigError(f"{original_name}: no free file name left in the uploads folder")
 
 
 def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
-    """Save uploaded files into the corpus folder and ingest them; a report as data."""
+    """Save uploaded files into the uploads folder and ingest them; a report as data:
+    {"saved": [{"file": uploaded name, "article": article id}], "refused", "summary", "problems", "notices"}."""
+    from ..ingest.sync import UPLOADS_PREFIX  # ingest's module, loaded by the ingest below anyway
+
     settings = assistant.settings
-    limit = int(settings.max_upload_mb * 1e6)
-    corpus = Path(settings.corpus_dir)
-    saved: list[tuple[str, str]] = []
+    folder = Path(settings.uploads)
+    saved: list[tuple[str, str]] = []  # (uploaded name, name in the uploads folder)
     new_files: list[Path] = []
     refused: list[str] = []
-    taken = set(assistant.store.article_records())
+    taken = {aid[len(UPLOADS_PREFIX):] for aid in assistant.store.article_records() if aid.startswith(UPLOADS_PREFIX)}
     for path in paths:
         p = Path(path)
         original = _original_name(p)
-        if p.suffix.lower() not in UPLOAD_EXTENSIONS:
-            refused.append(f"{original}: refused, unsupported file type {p.suffix or '(none)'!r}; "
-                           f"accepted: {', '.join(UPLOAD_EXTENSIONS)}")
+        problem = _refusal(p, original, settings.max_upload_mb)
+        if problem:
+            refused.append(problem)
             continue
-        size = p.stat().st_size
-        if size > limit:
-            refused.append(f"{original}: refused, too large ({size / 1e6:.1f} MB; "
-                           f"the limit is {settings.max_upload_mb:g} MB)")
-            continue
-        name, written = save_upload(corpus, original, p.read_bytes(), taken)
+        name, written = save_upload(folder, original, p.read_bytes(), taken)
         taken.add(name)
         saved.append((original, name))
         if written:
-            new_files.append(corpus / name)
+            new_files.append(folder / name)
     report = None
     if saved:
-        report = assistant.ingest(paths=[corpus / name for _, name in saved])
-        # a new file from which no article could be read does not stay in the corpus folder
+        report = assistant.ingest(paths=[folder / name for _, name in saved])
+        # a new file from which no article could be read does not stay in the uploads folder
         stored = {m.get("path") for m in assistant.store.article_records().values()}
         for path in new_files:
-            if path.name not in stored:
+            if UPLOADS_PREFIX + path.name not in stored:
                 path.unlink(missing_ok=True)
-        saved = [(o, n) for o, n in saved if n in stored]
+        saved = [(o, n) for o, n in saved if UPLOADS_PREFIX + n in stored]
     return {
-        "saved": [{"file": o, "article": n} for o, n in saved],
+        "saved": [{"file": o, "article": UPLOADS_PREFIX + n} for o, n in saved],
         "refused": refused,
         "summary": report.summary() if report else None,
         "problems": list(report.problems) if report else [],
         "notices": list(report.notices) if report else [],
     }
+
+
+def _refusal(path: Path, original: str, max_mb: float) -> str | None:
+    """Why an uploaded file is refused before saving (type or size), or None."""
+    if path.suffix.lower() not in UPLOAD_EXTENSIONS:
+        return (f"{original}: refused, unsupported file type {path.suffix or '(none)'!r}; "
+                f"accepted: {', '.join(UPLOAD_EXTENSIONS)}")
+    size = path.stat().st_size
+    if size > int(max_mb * 1e6):
+        return f"{original}: refused, too large ({size / 1e6:.1f} MB; the limit is {max_mb:g} MB)"
+    return None
 
 
 def _original_name(path: Path) -> str:

@@ -1,0 +1,246 @@
+"""What the chat page and the API endpoints do: one `Handlers` over the shared `Assistant`.
+
+Page events: `respond` (stream an answer into the chat and its sources panel), `show_turn` (an
+earlier answer's sources again), `clear`, `page_upload`, `refresh`. Endpoints for programs:
+`api_ask` (/ask), `api_article` (/article), `api_upload` (/upload). Every failure reaches the
+user as one line (a toast, a chat line, or gradio_client's AppError); unexpected ones are
+logged with their traceback.
+
+Imported only by `app.build_app` (and tests), so gradio loads after `prepare_offline()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from ..core.answers import Answer
+from ..core.errors import AssistantError, ConfigError
+from ..core.offline import prepare_offline
+from . import cards as render
+from .uploads import add_uploads
+
+prepare_offline()
+import gradio as gr  # noqa: E402 - after the offline switches
+
+if TYPE_CHECKING:
+    from ..api import Assistant
+
+log = logging.getLogger("assistant.chat")
+
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+# --- inputs ----------------------------------------------------------------------------------------
+def iso_date_option(value: str | None, name: str) -> str | None:
+    """'' -> None; YYYY-MM-DD -> itself; anything else -> ConfigError naming the field."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        if not _ISO_DATE.match(value):
+            raise ValueError
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise ConfigError(f"{name}: expected a date like 2024-01-31, got {value!r}") from None
+
+
+def answer_options(since: str | None, until: str | None, publishers: list[str] | None,
+                   answerer: str | None) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "since": iso_date_option(since, "since"),
+        "until": iso_date_option(until, "until"),
+    }
+    if options["since"] and options["until"] and options["since"] > options["until"]:
+        raise ConfigError(f"since ({options['since']}) is after until ({options['until']})")
+    if publishers:
+        options["publishers"] = list(publishers)
+    if answerer:
+        options["answerer"] = answerer
+    return {k: v for k, v in options.items() if v is not None}
+
+
+def conversation_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The history the API expects, from the turns answered so far (failed turns left out)."""
+    history: list[dict[str, str]] = []
+    for t in turns:
+        if t.get("answer") is not None:
+            history += [{"role": "user", "content": t["question"]},
+                        {"role": "assistant", "content": t["answer"]["text"]}]
+    return history
+
+
+# --- outputs ---------------------------------------------------------------------------------------
+def articles_for(assistant: Assistant, answer: dict[str, Any]) -> dict[str, dict[str, Any] | None]:
+    found: dict[str, dict[str, Any] | None] = {}
+    for c in answer.get("citations") or []:
+        source = c.get("source") or ""
+        if source not in found:
+            try:
+                found[source] = assistant.article(source)
+            except AssistantError:
+                found[source] = None
+    return found
+
+
+def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
+    messages = []
+    for t in turns:
+        messages.append({"role": "user", "content": render.chat_text(t["question"])})
+        if t.get("answer") is not None:
+            content = render.chat_answer(t["answer"]["text"], bool(t["answer"].get("abstained")))
+        elif t.get("error"):
+            content = render.chat_error(t["error"])
+        else:
+            content = render.chat_text(t.get("partial") or "") + " …"
+        messages.append({"role": "assistant", "content": content})
+    return messages
+
+
+def status_line(assistant: Assistant) -> str:
+    try:
+        s = assistant.status()
+    except AssistantError as exc:
+        return render.esc(f"store unavailable: {exc}")
+    return render.esc(
+        f"{s['articles']} articles · {s['chunks']} chunks · embedding model {s['embedding_model']} · "
+        f"last ingest {s['last_ingest'] or 'never'}"
+    )
+
+
+def fail(exc: BaseException) -> str:
+    """One line for the user; the traceback of anything unexpected goes to the server log."""
+    if isinstance(exc, AssistantError):
+        return str(exc)
+    log.error("unexpected error while answering", exc_info=exc)
+    return f"internal error ({type(exc).__name__}: {exc}); see the server log"
+
+
+def error(message: str) -> Exception:
+    """A message for the user (toast in the page, AppError in gradio_client), without a traceback:
+    unexpected failures are logged with theirs by `fail`."""
+    return gr.Error(message, print_exception=False)
+
+
+# --- the handlers ----------------------------------------------------------------------------------
+class Handlers:
+    """Event handlers and API functions; one `assistant` shared by every session and request."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def publishers(self) -> list[str]:
+        try:
+            return self.assistant.publishers()
+        except AssistantError:
+            return []
+
+    # ---- the page ----
+    def respond(self, message: str, turns: list[dict[str, Any]], since: str, until: str,
+                chosen: list[str], answerer: str) -> Iterator[tuple[Any, ...]]:
+        """-> (question box, chat, turns, sources panel), streamed while the answer is written."""
+        question = (message or "").strip()
+        try:
+            if not question:
+                raise ConfigError("type a question first")
+            options = answer_options(since, until, chosen, answerer)
+        except AssistantError as exc:  # a toast; the chat and the typed question stay as they were
+            gr.Warning(str(exc))
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        history = conversation_of(turns)
+        turn: dict[str, Any] = {"question": question, "partial": ""}
+        turns = [*turns, turn]
+        yield "", chat_messages(turns), turns, render.placeholder("Searching the articles…")
+        yield from self._answer_into(turn, turns, history, options)
+
+    def _answer_into(self, turn: dict[str, Any], turns: list[dict[str, Any]], history: list[dict[str, str]],
+                     options: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
+        pieces: list[str] = []
+        answer = None
+        try:
+            for item in self.assistant.stream(turn["question"], history=history, **options):
+                if isinstance(item, Answer):
+                    answer = item
+                elif isinstance(item, str) and item:
+                    pieces.append(item)
+                    turn["partial"] = "".join(pieces)
+                    yield gr.skip(), chat_messages(turns), gr.skip(), gr.skip()
+            if answer is None:
+                raise AssistantError("the answerer finished without an answer")
+        except Exception as exc:  # the edge: every failure becomes one line in the chat
+            turn["error"] = fail(exc)
+            yield gr.skip(), chat_messages(turns), turns, render.error_panel(turn["error"])
+            return
+        data = answer.to_dict()
+        turn.pop("partial", None)
+        turn["answer"] = data
+        turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data))
+        yield gr.skip(), chat_messages(turns), turns, turn["sources"]
+
+    def show_turn(self, turns: list[dict[str, Any]], evt: gr.SelectData) -> Any:
+        """A click on a message shows the sources of its turn again."""
+        index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
+        if not turns:
+            return gr.skip()
+        turn = turns[min(int(index) // 2, len(turns) - 1)]
+        if turn.get("sources"):
+            return turn["sources"]
+        return render.error_panel(turn["error"]) if turn.get("error") else gr.skip()
+
+    def clear(self) -> tuple[Any, ...]:
+        """-> (chat, turns, question box, sources panel), all empty."""
+        return [], [], "", render.placeholder(render.EMPTY_SOURCES)
+
+    def page_upload(self, files: list[str] | None) -> tuple[Any, ...]:
+        """-> (file picker, upload report, status line, publisher choices)."""
+        if not files:
+            gr.Warning("Choose one or more files first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            result = add_uploads(self.assistant, [str(f) for f in files])
+        except Exception as exc:
+            return gr.skip(), render.error_panel(fail(exc)), status_line(self.assistant), gr.skip()
+        report = render.upload_report(
+            [(s["file"], s["article"]) for s in result["saved"]], result["refused"], result["summary"],
+            result["problems"], result["notices"],
+        )
+        return None, report, status_line(self.assistant), gr.update(choices=self.publishers())
+
+    def refresh(self) -> tuple[Any, ...]:
+        return status_line(self.assistant), gr.update(choices=self.publishers())
+
+    # ---- the API for programs ----
+    def api_ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
+                since: str | None = None, until: str | None = None, publishers: list[str] | None = None,
+                answerer: str | None = None) -> dict[str, Any]:
+        """Answer a question (history: [{"role": "user"|"assistant", "content": str}, ...]) with
+        numbered citations; returns Answer.to_dict()."""
+        try:
+            options = answer_options(since, until, publishers, answerer)
+            if k is not None:
+                options["k"] = int(k)
+            return self.assistant.ask(question, history=history or [], **options).to_dict()
+        except Exception as exc:
+            raise error(fail(exc)) from None
+
+    def api_article(self, source: str) -> dict[str, Any]:
+        """The cleaned text and metadata of one article; a citation's quote is text[start:end]."""
+        try:
+            found = dict(self.assistant.article(source))
+        except Exception as exc:
+            raise error(fail(exc)) from None
+        # a "path" key would make gradio_client take the dict for a file to download
+        found["file"] = found.pop("path", None)
+        return found
+
+    def api_upload(self, files: list[str] | None) -> dict[str, Any]:
+        if not files:
+            raise error("no files given")
+        try:
+            return add_uploads(self.assistant, [str(f) for f in files])
+        except Exception as exc:
+            raise error(fail(exc)) from None

@@ -1,0 +1,119 @@
+"""The chat page's components, laid out; `app.build_app` wires them to `handlers.Handlers`.
+
+Call `page(...)` inside a `gr.Blocks` context. Imported only when the app is built, after
+`prepare_offline()`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ..core.offline import prepare_offline
+from . import cards as render
+from .uploads import UPLOAD_EXTENSIONS
+
+prepare_offline()
+import gradio as gr  # noqa: E402 - after the offline switches
+
+if TYPE_CHECKING:
+    from ..core.settings import Settings
+
+EXAMPLES = [
+    "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?",
+    "Since when has the US designated Kataib Hezbollah a terrorist organization?",
+    "Who is Yehia Rasool?",
+]
+INTRO = ("## News assistant\nAnswers come only from the articles; every claim carries a numbered source. "
+         "Ask a follow-up to continue the conversation.")
+
+
+@dataclass
+class Page:
+    """Every component an event reads or writes."""
+
+    turns: Any
+    status: Any
+    chatbot: Any
+    question: Any
+    send: Any
+    new_chat: Any
+    since: Any
+    until: Any
+    chosen: Any
+    answerer: Any
+    files: Any
+    add: Any
+    upload_report: Any
+    sources: Any
+    api_files: Any  # hidden: the /upload endpoint's input (files need a File component to arrive)
+    api_report: Any
+    api_trigger: Any
+
+
+def page(settings: Settings, status_html: str, publishers: list[str]) -> Page:
+    """The page: the conversation on the left, the sources panel on the right."""
+    parts: dict[str, Any] = {"turns": gr.State([])}
+    gr.Markdown(INTRO)
+    parts["status"] = gr.HTML(status_html, elem_id="status-line")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=380):
+            parts |= _conversation(settings)
+            with gr.Accordion("Filters and answerer", open=False):
+                parts |= _filters(settings, publishers)
+            with gr.Accordion("Add articles", open=False):
+                parts |= _uploads(settings)
+        with gr.Column(scale=2, min_width=320):
+            gr.Markdown("### Sources")
+            parts["sources"] = gr.HTML(render.placeholder(render.EMPTY_SOURCES), elem_id="sources-panel")
+    parts["api_files"] = gr.File(file_count="multiple", type="filepath", visible=False)
+    parts["api_report"] = gr.JSON(visible=False)
+    parts["api_trigger"] = gr.Button(visible=False)
+    return Page(**parts)
+
+
+def _conversation(settings: Settings) -> dict[str, Any]:
+    # Gradio's own copy buttons are off: they copy the Markdown-escaped message (`U\.S\.`, `\[1\]`);
+    # the sources panel's "Copy answer with sources" button copies clean text instead.
+    chatbot = gr.Chatbot(
+        label="Conversation", elem_id="chat", height=460, sanitize_html=True,
+        render_markdown=True, latex_delimiters=[], buttons=[],
+        feedback_options=None, allow_tags=False, layout="bubble",
+        placeholder="Ask about the news articles. Click an answer to see its sources again.",
+    )
+    with gr.Row():
+        question = gr.Textbox(
+            placeholder="Ask a question about the articles…", show_label=False, lines=1,
+            max_lines=4, scale=5, elem_id="question", autofocus=True,
+            max_length=settings.max_question_chars,
+        )
+        send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
+    with gr.Row():
+        new_chat = gr.Button("New conversation", size="sm", elem_id="clear-button")
+    gr.Examples(EXAMPLES, inputs=[question], label="Examples")
+    return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat}
+
+
+def _filters(settings: Settings, publishers: list[str]) -> dict[str, Any]:
+    answerers = ["extractive"] + (["llm"] if settings.llm_configured else [])
+    default_answerer = settings.answerer if settings.answerer in answerers else "extractive"
+    with gr.Row():
+        since = gr.Textbox(label="Since (YYYY-MM-DD)", placeholder="e.g. 2024-01-01", elem_id="since")
+        until = gr.Textbox(label="Until (YYYY-MM-DD)", placeholder="e.g. 2024-12-31", elem_id="until")
+    chosen = gr.Dropdown(choices=publishers, multiselect=True, value=[],
+                         label="Publishers (none chosen = all)", elem_id="publishers")
+    answerer = gr.Radio(
+        answerers, value=default_answerer, label="Answerer", interactive=len(answerers) > 1,
+        info=None if len(answerers) > 1 else "llm needs ASSISTANT_LLM_MODEL and an endpoint",
+    )
+    return {"since": since, "until": until, "chosen": chosen, "answerer": answerer}
+
+
+def _uploads(settings: Settings) -> dict[str, Any]:
+    files = gr.File(
+        label=f"Articles ({', '.join(UPLOAD_EXTENSIONS)}; up to {settings.max_upload_mb:g} MB each)",
+        file_count="multiple", file_types=list(UPLOAD_EXTENSIONS), type="filepath", elem_id="upload-files",
+    )
+    add = gr.Button("Add to the corpus", elem_id="upload-button")
+    upload_report = gr.HTML(elem_id="upload-report")
+    return {"files": files, "add": add, "upload_report": upload_report}
