@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import socket
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-from fake_llm import ScriptedLLM, source_number
+from fake_llm import OpenAIServer, ScriptedLLM, openai_compatible_server, source_number
 
 from assistant.api import Assistant
 from assistant.core.answers import markers_in
@@ -94,52 +91,19 @@ def test_unreachable_endpoint_gives_an_error_naming_it(seed_assistant: Any) -> N
         assistant.ask("How many Kataib Hezbollah members died?")
 
 
-class _OpenAICompatible(BaseHTTPRequestHandler):
-    """A real HTTP server speaking the OpenAI chat-completions protocol (streamed), scripted replies."""
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-    def do_POST(self) -> None:  # noqa: N802 - http.server API
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        prompt = body["messages"][-1]["content"]
-        reply = f"Eight Kataib Hezbollah members were killed [{source_number(prompt, EIGHT)}]."
-        self.server.requests.append(body)  # type: ignore[attr-defined]
-        if body.get("stream"):
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            for word in reply.split(" "):
-                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": body["model"],
-                         "choices": [{"index": 0, "delta": {"role": "assistant", "content": word + " "},
-                                      "finish_reason": None}]}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.write(b"data: [DONE]\n\n")
-            return
-        data = {"id": "x", "object": "chat.completion", "created": 0, "model": body["model"],
-                "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}
-        raw = json.dumps(data).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
-
-
 @pytest.fixture
-def openai_server() -> Iterator[Any]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _OpenAICompatible)
-    server.requests = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
+def openai_server() -> Iterator[OpenAIServer]:
+    def script(prompt: str) -> str:
+        return f"Eight Kataib Hezbollah members were killed [{source_number(prompt, EIGHT)}]."
+
+    with openai_compatible_server(script) as server:
+        yield server
 
 
-def test_openai_compatible_endpoint_over_http_streams_a_checked_answer(seed_assistant: Any, openai_server: Any) -> None:
-    url = f"http://127.0.0.1:{openai_server.server_address[1]}/v1"
-    assistant = llm_assistant(seed_assistant, None, llm_base_url=url, llm_model="local-model")
+def test_openai_compatible_endpoint_over_http_streams_a_checked_answer(
+    seed_assistant: Any, openai_server: OpenAIServer
+) -> None:
+    assistant = llm_assistant(seed_assistant, None, llm_base_url=openai_server.url, llm_model="local-model")
     *pieces, answer = list(assistant.stream("How many Kataib Hezbollah members were killed south of Baghdad?"))
     assert len(pieces) > 3
     assert answer.answerer == "llm" and not answer.abstained

@@ -126,6 +126,18 @@ class Settings:
             rows.append((ENV_PREFIX + f.name.upper(), default, f.metadata["doc"]))
         return rows
 
+    @classmethod
+    def markdown_table(cls) -> str:
+        """`documentation()` as the README's markdown table (generated there by cog; `assistant settings`)."""
+
+        def cell(text: str) -> str:
+            return text.replace("|", "\\|")
+
+        lines = ["| variable | default | meaning |", "|---|---|---|"]
+        for name, default, doc in cls.documentation():
+            lines.append(f"| `{name}` |{f' `{cell(default)}` ' if default else ' '}| {cell(doc)} |")
+        return "\n".join(lines) + "\n"
+
 
 def _coerce(f: dataclasses.Field[Any], raw: Any) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))

@@ -78,8 +78,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_settings(args: argparse.Namespace) -> int:
     from ..core.settings import Settings
 
-    for name, default, doc in Settings.documentation():
-        print(f"{name}={default}\n    {doc}")
+    print(Settings.markdown_table(), end="")  # the README's Settings table, from the same rows
     return 0
 
 
