@@ -83,39 +83,42 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="assistant", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="assistant", description="Questions over a folder of news articles, answered with exact citations. "
+        "Settings come from ASSISTANT_* variables (`assistant settings`); these options override them.")
     parser.add_argument("--corpus", help="articles folder (ASSISTANT_CORPUS_DIR)")
     parser.add_argument("--store", help="store folder (ASSISTANT_STORE_DIR)")
     parser.add_argument("--chroma-url", help="Chroma server URL (ASSISTANT_CHROMA_URL)")
     parser.add_argument("--collection", help="collection name (ASSISTANT_COLLECTION)")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("ingest", help="sync the corpus folder (or add PATHs) into the store")
-    p.add_argument("paths", nargs="*", help="files or folders to add/update instead of syncing the corpus")
+    p = sub.add_parser("ingest", help="sync the corpus and uploads folders (or PATHs) into the store")
+    p.add_argument("paths", nargs="*", help="files or folders to add, update, and (for a folder) remove deleted "
+                   "articles of, instead of syncing everything")
     p.add_argument("--rebuild", action="store_true", help="drop the store and start over")
     p.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("status", help="what the store holds")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the status as JSON")
     p.set_defaults(func=cmd_status)
 
     p = sub.add_parser("ask", help="answer one question with citations")
     p.add_argument("question")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the Answer as JSON (Answer.to_dict())")
     p.add_argument("--k", type=int, help="chunks to retrieve")
     p.add_argument("--since", help="only articles dated on/after YYYY-MM-DD")
     p.add_argument("--until", help="only articles dated on/before YYYY-MM-DD")
     p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
     p.add_argument("--source", action="append", dest="publisher", help=argparse.SUPPRESS)  # deprecated alias
-    p.add_argument("--answerer", choices=["extractive", "llm"])
+    p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
     p.set_defaults(func=cmd_ask)
 
-    p = sub.add_parser("serve", help="start the chat app")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--auth", help="user:password")
+    p = sub.add_parser("serve", help="start the chat app (the same as `python app.py`)")
+    p.add_argument("--host", help="address to bind (ASSISTANT_HOST; default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (ASSISTANT_PORT; default 7860)")
+    p.add_argument("--auth", help="user:password required to use the app (ASSISTANT_AUTH; needed off loopback)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("settings", help="list every ASSISTANT_* setting")
@@ -139,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `assistant status | head`: the reader left; not an error
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
