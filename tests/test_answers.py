@@ -1,4 +1,7 @@
-"""The project's question set, run through the public Python API on the seed corpus."""
+"""The project's question set, run through the public Python API on the seed corpus.
+
+Slow tier: whether these answers are right depends on the real embedding model (the fast tier
+checks the same mechanics on a synthetic corpus with a fake embedder: test_unit_engine.py)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,13 @@ def normalise(text: str) -> str:
     return " ".join(NUMBER_WORDS.get(w, w) for w in text.split())
 
 
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.slow)])
+def any_seed_assistant(request: pytest.FixtureRequest) -> Any:
+    """The seed corpus with the fake embedder (fast tier) and with the real model (slow tier), for
+    checks whose outcome does not depend on the model: filters, streaming, the answer's JSON."""
+    return request.getfixturevalue("fake_seed_assistant" if request.param == "fake" else "seed_assistant")
+
+
 def ask_with_history(assistant: Any, record: dict[str, Any]) -> Any:
     history: list[dict[str, str]] = []
     for earlier in record["history"]:
@@ -39,6 +49,7 @@ def check_citations(assistant: Any, answer: Any) -> None:
         assert c.quote.strip() == c.quote and len(c.quote) > 10
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("record", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
 def test_question_set_answer_is_right_and_exactly_cited(seed_assistant: Any, record: dict[str, Any]) -> None:
     answer = ask_with_history(seed_assistant, record)
@@ -61,6 +72,7 @@ def test_question_set_covers_every_kind_the_issue_asks_for() -> None:
     assert {"single", "multi", "comparison", "temporal", "events"} <= set(types)
 
 
+@pytest.mark.slow
 def test_look_alike_strikes_are_kept_apart_with_their_articles_and_dates(seed_assistant: Any) -> None:
     answer = seed_assistant.ask("How many fighters were killed in the US strikes in Iraq?")
     articles = {c.source for c in answer.citations}
@@ -74,11 +86,13 @@ def test_look_alike_strikes_are_kept_apart_with_their_articles_and_dates(seed_as
     assert len(figures) >= 2, "the cited events should carry their own, different figures"
 
 
+@pytest.mark.slow
 def test_question_naming_one_event_gets_only_that_event(seed_assistant: Any) -> None:
     answer = seed_assistant.ask("How many fighters did militia officials say were killed in the Friday strikes?")
     assert {c.source for c in answer.citations} == {"000_f19390a96d0bfcc2.txt"}
 
 
+@pytest.mark.slow
 def test_follow_up_retrieves_about_the_earlier_subject(seed_assistant: Any) -> None:
     first = seed_assistant.ask("What is Kataib Hezbollah?")
     history = [{"role": "user", "content": "What is Kataib Hezbollah?"}, {"role": "assistant", "content": first.text}]
@@ -89,6 +103,7 @@ def test_follow_up_retrieves_about_the_earlier_subject(seed_assistant: Any) -> N
     assert alone.search_query == "Since when has the US treated it as a terrorist group?"
 
 
+@pytest.mark.slow
 def test_date_in_question_prefers_articles_from_that_month(seed_assistant: Any) -> None:
     answer = seed_assistant.ask("What happened in Iraq in November 2023?")
     assert answer.retrieved[0] == "003_0de35cad8aa68667.txt"
@@ -96,22 +111,22 @@ def test_date_in_question_prefers_articles_from_that_month(seed_assistant: Any) 
     assert "2023-11-22" in answer.text
 
 
-def test_filters_limit_sources_and_dates(seed_assistant: Any) -> None:
-    answer = seed_assistant.ask("Who condemned the strikes?", since="2023-11-01", until="2023-11-30")
+def test_filters_limit_sources_and_dates(any_seed_assistant: Any) -> None:
+    answer = any_seed_assistant.ask("Who condemned the strikes?", since="2023-11-01", until="2023-11-30")
     assert set(answer.retrieved) == {"003_0de35cad8aa68667.txt"}
-    only = seed_assistant.ask("Who condemned the strikes?", publishers=["ICARO Media Group"])
+    only = any_seed_assistant.ask("Who condemned the strikes?", publishers=["ICARO Media Group"])
     assert set(only.retrieved) == {"000_f19390a96d0bfcc2.txt"}
 
 
-def test_stream_yields_pieces_then_the_same_answer(seed_assistant: Any) -> None:
-    parts = list(seed_assistant.stream("Who is Iraq's national security adviser?"))
+def test_stream_yields_pieces_then_the_same_answer(any_seed_assistant: Any) -> None:
+    parts = list(any_seed_assistant.stream("Who is Iraq's national security adviser?"))
     *pieces, answer = parts
     assert pieces and all(isinstance(p, str) for p in pieces)
     assert "".join(pieces) == answer.text
     assert "Qassem al-Aaraji" in answer.text
 
 
-def test_answer_to_dict_is_json_with_the_documented_keys(seed_assistant: Any) -> None:
-    data = json.loads(json.dumps(seed_assistant.ask("Where was the PMF military parade held?").to_dict()))
+def test_answer_to_dict_is_json_with_the_documented_keys(any_seed_assistant: Any) -> None:
+    data = json.loads(json.dumps(any_seed_assistant.ask("Where was the PMF military parade held?").to_dict()))
     assert {"text", "abstained", "citations"} <= data.keys()
     assert {"number", "source", "title", "date", "quote", "start", "end"} <= data["citations"][0].keys()

@@ -1,6 +1,10 @@
 """Bad input: each bad file gets one clear line naming it and the reason; the rest still ingests;
 nothing already stored is lost; the exit status is non-zero only when nothing could be ingested
-(or with --strict)."""
+(or with --strict).
+
+The CLI checks run in-process with the fake embedder (fast tier), and the corpus-full-of-bad-input
+check once more as real `assistant ingest` processes, run as an unprivileged user so that a chmod 000
+file is really unreadable (slow tier)."""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -62,7 +68,8 @@ def messages(stderr: str) -> list[str]:
 
 
 def stored(store: Path) -> dict[str, dict]:
-    """article id -> {"hash", "chunks"} read from Chroma (in a fresh process: no stale client here)."""
+    """article id -> {"hash", "chunks"} read from Chroma in a fresh process (so this process, which
+    never opens the store, cannot hold a stale view of what other processes wrote)."""
     code = (
         "import json, sys, chromadb\n"
         "from chromadb.config import Settings\n"
@@ -76,6 +83,19 @@ def stored(store: Path) -> dict[str, dict]:
     out = subprocess.run([sys.executable, "-c", code, str(store / "chroma")], capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout)
+
+
+def stored_here(store: Path) -> dict[str, dict]:
+    """The same as `stored`, read in this process (for stores this process writes itself)."""
+    import chromadb
+    from chromadb.config import Settings
+
+    c = chromadb.PersistentClient(path=str(store / "chroma"), settings=Settings(anonymized_telemetry=False))
+    a = c.get_collection("news_articles", embedding_function=None).get(include=["metadatas"])
+    k = c.get_collection("news_chunks", embedding_function=None).get(include=["metadatas"])
+    return {i: {"hash": m["content_hash"],
+                "chunks": sorted(cid for cid, km in zip(k["ids"], k["metadatas"]) if km["article_id"] == i)}
+            for i, m in zip(a["ids"], a["metadatas"]) if i != "__store__"}
 
 
 @contextmanager
@@ -180,19 +200,42 @@ def test_utf16_file_with_byte_order_mark_is_text_not_binary(tmp_path):
 
 # --- the CLI over a corpus full of bad input -------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def as_nobody() -> list[str]:
-    return unprivileged_prefix()
+@dataclass
+class Ingester:
+    """How a test runs `assistant ingest --json [args]` and reads the store back."""
+
+    run: Callable[..., Any]  # (corpus, store, *args, unprivileged=False) -> returncode, stdout, stderr
+    stored: Callable[[Path], dict[str, dict]]
+    locks: bool  # whether a chmod 000 file is really unreadable to an unprivileged run
 
 
-def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored_articles(tmp_path, as_nobody):
+@pytest.fixture(params=["in-process", pytest.param("process", marks=pytest.mark.slow)])
+def ingester(request: pytest.FixtureRequest) -> Ingester:
+    """In-process with the fake embedder; or real processes with the bundled model, the unprivileged
+    ones run as uid 65534 (the tests run as root, which reads anything)."""
+    if request.param == "in-process":
+        cli = request.getfixturevalue("fake_cli")
+
+        def run_here(corpus: Path, store: Path, *args: str, unprivileged: bool = False) -> Any:
+            return cli("--corpus", corpus, "--store", store, "ingest", "--json", *args)
+
+        return Ingester(run_here, stored_here, locks=os.geteuid() != 0)
+    as_nobody = unprivileged_prefix()
+
+    def run_process(corpus: Path, store: Path, *args: str, unprivileged: bool = False) -> Any:
+        return ingest(corpus, store, *args, prefix=as_nobody if unprivileged else None)
+
+    return Ingester(run_process, stored, locks=bool(as_nobody) or os.geteuid() != 0)
+
+
+def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored_articles(tmp_path, ingester):
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     corpus.mkdir()
     shutil.copy(SEED / "003_0de35cad8aa68667.txt", corpus)
     write_good(corpus / "kept.txt", "The ferry service resumed after the storm.")
-    first = ingest(corpus, store)
+    first = ingester.run(corpus, store)
     assert first.returncode == 0, first.stderr
-    before = stored(store)
+    before = ingester.stored(store)
     assert sorted(before) == ["003_0de35cad8aa68667.txt", "kept.txt"]
 
     outside = tmp_path / "outside-secret.txt"
@@ -212,7 +255,7 @@ def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored
     for kind in ("empty", "binary", "huge", "unsupported", "dangling", "fifo", "bad-jsonl"):
         make_bad_file(kind, corpus)
     (corpus / "escape.txt").symlink_to(outside)
-    if as_nobody:  # really unreadable for an unprivileged user
+    if ingester.locks:  # really unreadable for an unprivileged user
         write_good(corpus / "locked.txt", "Nobody may read this file.")
         (corpus / "locked.txt").chmod(0)
         expected_problems["locked.txt"] = "cannot read: Permission denied"
@@ -223,7 +266,7 @@ def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored
         write_good(corpus / name, f"Odd name number {n} still holds a story.")
 
     with fifo_unblocker(corpus / "pipe.txt"):
-        result = ingest(corpus, store, prefix=as_nobody)
+        result = ingester.run(corpus, store, unprivileged=True)
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     lines = messages(result.stderr)
@@ -244,25 +287,25 @@ def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored
 
     assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (4, 0, 0, 1)
     assert report["articles_total"] == 6
-    after = stored(store)
+    after = ingester.stored(store)
     assert sorted(after) == sorted(["003_0de35cad8aa68667.txt", "kept.txt", "latin1.txt",
                                     "a file with spaces.txt", "ünïcödé – 記事.txt", shown_name])
     for aid, entry in before.items():  # nothing stored before is lost or changed
         assert after[aid] == entry
 
     with fifo_unblocker(corpus / "pipe.txt"):
-        strict = ingest(corpus, store, "--strict", prefix=as_nobody)
+        strict = ingester.run(corpus, store, "--strict", unprivileged=True)
     assert strict.returncode == 1
     assert json.loads(strict.stdout)["unchanged"] == 5  # all but kept.txt, still unreadable
-    assert stored(store) == after
+    assert ingester.stored(store) == after
 
 
-def test_exit_status_is_nonzero_when_nothing_could_be_ingested(tmp_path):
+def test_exit_status_is_nonzero_when_nothing_could_be_ingested(tmp_path, fake_cli):
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     corpus.mkdir()
     make_bad_file("empty", corpus)
     make_bad_file("unsupported", corpus)
-    result = ingest(corpus, store)
+    result = fake_cli("--corpus", corpus, "--store", store, "ingest", "--json")
     assert result.returncode == 1
     assert sorted(messages(result.stderr)) == [
         "skipped: empty.txt: empty file",
@@ -272,11 +315,11 @@ def test_exit_status_is_nonzero_when_nothing_could_be_ingested(tmp_path):
     assert json.loads(result.stdout)["articles_total"] == 0
 
 
-def test_missing_corpus_folder_is_reported_and_removes_nothing(tmp_path, make_assistant):
+def test_missing_corpus_folder_is_reported_and_removes_nothing(tmp_path, make_fake_assistant):
     corpus, store = tmp_path / "corpus", tmp_path / "store"
     corpus.mkdir()
     write_good(corpus / "one.txt", "A single short story was filed.")
-    assistant = make_assistant(corpus, store_dir=store)
+    assistant = make_fake_assistant(corpus, store_dir=store)
     assert assistant.ingest().articles_total == 1
     shutil.rmtree(corpus)  # e.g. an unmounted drive or a mistyped ASSISTANT_CORPUS_DIR
     report = assistant.ingest()

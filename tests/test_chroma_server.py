@@ -1,4 +1,5 @@
-"""ASSISTANT_CHROMA_URL: ingest and status against a real `chroma run` server on a free loopback port."""
+"""ASSISTANT_CHROMA_URL: ingest and status against a real `chroma run` server on a free loopback port
+(slow tier); an unreachable server is one clear error (fast tier, the CLI in-process)."""
 
 from __future__ import annotations
 
@@ -103,13 +104,12 @@ def test_ingest_and_status_through_a_chroma_server(chroma_server, tmp_path):
     assert chunks.metadata["embedding_model"] == info["embedding_model"]
 
 
-def test_unreachable_chroma_server_is_one_clear_error(tmp_path):
+def test_unreachable_chroma_server_is_one_clear_error(tmp_path, fake_cli, monkeypatch):
     port = free_port()  # nothing listens there
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
-    env |= {"ASSISTANT_CORPUS_DIR": str(SEED), "ASSISTANT_STORE_DIR": str(tmp_path / "store"),
-            "ASSISTANT_CHROMA_URL": f"http://127.0.0.1:{port}"}
-    result = cli(["status"], env)
+    monkeypatch.setenv("ASSISTANT_CHROMA_URL", f"http://127.0.0.1:{port}")
+    result = fake_cli("--corpus", SEED, "--store", tmp_path / "store", "status")
     assert result.returncode == 2
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
     assert lines[0].startswith("error: ") and f"127.0.0.1:{port}" in lines[0]
+    assert not (tmp_path / "store" / "chroma").exists(), "no embedded store is made instead"

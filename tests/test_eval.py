@@ -147,6 +147,34 @@ def test_report_escapes_question_and_answer_text() -> None:
     assert "<script>" not in page and "&lt;script&gt;" in page
 
 
+# --- the command in-process, with the fake embedder ------------------------------------------------
+
+def test_eval_in_process_writes_results_summary_and_report(fake_cli: Any, seed_copy: Path, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = fake_cli("--store", tmp_path / "store", "eval", QUESTIONS, "--corpus", seed_copy, "--out", out,
+                      "--limit", "6", "--today", "2024-03-10", "--no-progress")
+    assert result.returncode == 0, result.stderr
+    questions = load_questions(QUESTIONS)[:6]
+    rows = read_results(out)
+    assert [r["id"] for r in rows] == [q.id for q in questions]
+    assert all(r["error"] is None for r in rows)
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(METRICS) <= set(summary["overall"])
+    assert summary["overall"]["quote_faithfulness"] == 1.0  # exact quotes do not depend on the model
+    assert summary["run"]["today"] == "2024-03-10"
+    assert "answer_accuracy" in result.stdout and (out / "report.html").exists()
+
+
+def test_eval_floor_below_the_result_exits_1_naming_only_that_metric(fake_cli: Any, seed_copy: Path,
+                                                                     tmp_path: Path) -> None:
+    result = fake_cli("--store", tmp_path / "store", "eval", QUESTIONS, "--corpus", seed_copy, "--out",
+                      tmp_path / "out", "--limit", "3", "--no-progress",
+                      "--fail-under", "answer_accuracy=1.01", "--fail-under", "hit@10=0")
+    assert result.returncode == 1
+    failures = [line for line in result.stderr.splitlines() if line.startswith("FAIL")]
+    assert len(failures) == 1 and "answer_accuracy" in failures[0]
+
+
 # --- the real command ----------------------------------------------------------------------------
 
 def run_eval(*args: str, store: Path) -> subprocess.CompletedProcess[str]:

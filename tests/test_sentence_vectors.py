@@ -1,11 +1,18 @@
-"""Sentence vectors are embedded once, shared through the store, and follow article changes."""
+"""Sentence vectors are embedded once, shared through the store, and follow article changes.
+
+Slow tier: real embeddings of the seed corpus with the bundled model (the fast tier checks the same
+with a counting fake embedder: test_unit_sentence_vectors.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from assistant.core.text import sentence_spans
+
+pytestmark = pytest.mark.slow
 
 
 def _stored_hashes(assistant: Any) -> dict[str, set[str]]:

@@ -1,0 +1,167 @@
+"""Query analysis: validation, history cleaning, filter dates, follow-up resolution and the date window,
+all before anything is searched."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from assistant.answer.followups import has_own_name, history_text, needs_context, resolve_followup, topic_terms
+from assistant.answer.query import HISTORY_MESSAGE_CHARS, analyse, clean_history, clean_question, filter_date
+from assistant.core.errors import ConfigError, QuestionError
+
+TODAY = date(2024, 3, 10)
+
+
+def ask(question: object, history: object = None, **options: object):
+    return analyse(question, history, today=TODAY, max_chars=200, k=4, answerer="extractive", **options)
+
+
+# --- the question itself ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t ", "\x00\x01\x02"])
+def test_empty_question_is_refused(question: str) -> None:
+    with pytest.raises(QuestionError, match="the question is empty"):
+        clean_question(question, 100)
+
+
+@pytest.mark.parametrize("question", [None, 42, ["what?"], b"what?"])
+def test_question_that_is_not_text_is_refused_naming_its_type(question: object) -> None:
+    with pytest.raises(QuestionError, match=f"must be text, got {type(question).__name__}"):
+        clean_question(question, 100)
+
+
+def test_too_long_question_is_refused_naming_length_and_limit() -> None:
+    with pytest.raises(QuestionError) as err:
+        clean_question("w" * 12_345, 2_000)
+    assert "12,345 characters" in str(err.value) and "limit is 2,000" in str(err.value)
+    assert clean_question("w" * 2_000, 2_000) == "w" * 2_000
+
+
+def test_control_characters_and_runs_of_space_become_single_spaces() -> None:
+    assert clean_question("  Who\x00 won\t\tthe\n\n cup?\x1b ", 100) == "Who won the cup?"
+
+
+# --- the conversation so far ------------------------------------------------------------------------
+
+def test_history_keeps_user_and_assistant_messages_cut_to_the_message_limit() -> None:
+    long = "x" * (HISTORY_MESSAGE_CHARS + 50)
+    cleaned = clean_history([{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": long}])
+    assert cleaned[0] == {"role": "user", "content": "Hi?"}
+    assert cleaned[1]["role"] == "assistant" and len(cleaned[1]["content"]) == HISTORY_MESSAGE_CHARS
+    assert clean_history(None) == [] and clean_history([]) == []
+
+
+@pytest.mark.parametrize("history", [
+    "earlier question",
+    {"role": "user", "content": "hi"},
+    [{"speaker": "me", "text": "hi"}],
+    [{"role": "system", "content": "be nice"}],
+    [{"role": "user", "content": 7}],
+    ["just a string"],
+])
+def test_malformed_history_is_refused(history: object) -> None:
+    with pytest.raises(QuestionError, match="history"):
+        clean_history(history)
+
+
+# --- filters ----------------------------------------------------------------------------------------
+
+def test_filter_dates_accept_the_date_forms_and_name_the_option_otherwise() -> None:
+    assert filter_date(None, "since") is None and filter_date("", "since") is None
+    assert filter_date("2023-11-22", "since") == "2023-11-22"
+    assert filter_date("22 November 2023", "until") == "2023-11-22"
+    with pytest.raises(QuestionError, match="until must be a date such as 2023-11-22, got 'soon'"):
+        filter_date("soon", "until")
+
+
+def test_analyse_builds_the_filters_from_the_options() -> None:
+    query = ask("Who?", since="1 March 2023", until="2023-12-31", publishers=["Valley Times"],
+                article_ids=["a.txt"])
+    assert query.filters.since == "2023-03-01" and query.filters.until == "2023-12-31"
+    assert query.filters.publishers == ("Valley Times",) and query.filters.article_ids == ("a.txt",)
+    assert (query.k, query.answerer) == (4, "extractive")
+    with pytest.raises(QuestionError, match="since"):
+        ask("Who?", since="yesterday-ish")
+
+
+def test_unknown_answerer_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="answerer must be 'extractive' or 'llm', got 'oracle'"):
+        analyse("Who?", [], today=TODAY, max_chars=100, k=4, answerer="oracle")
+
+
+# --- what is searched -------------------------------------------------------------------------------
+
+def test_date_window_is_read_from_the_question_relative_to_today() -> None:
+    query = ask("What happened at the harbour last year?")
+    assert (query.date_range.start, query.date_range.end) == ("2023-01-01", "2023-12-31")
+    assert ask("What happened at the harbour?").date_range is None
+
+
+def test_follow_up_search_text_carries_the_earlier_subject_and_its_date() -> None:
+    history = [{"role": "user", "content": "What did the Harbour Workers Union demand in November 2023?"},
+               {"role": "assistant", "content": "A pay rise [1]"}]
+    query = ask("Since when have they been on strike?", history)
+    assert query.question == "Since when have they been on strike?"
+    assert "Harbour Workers Union" in query.search_text and query.search_text.startswith(query.question)
+    assert query.date_range is not None and query.date_range.start == "2023-11-01"
+    assert query.history == history
+
+
+def test_rewrite_replaces_rule_based_resolution_when_given() -> None:
+    calls = []
+
+    def rewrite(question: str, history: list[dict[str, str]]) -> str:
+        calls.append((question, history))
+        return "Since when has the Harbour Workers Union been on strike?"
+
+    history = [{"role": "user", "content": "What is the Harbour Workers Union?"}]
+    query = ask("Since when are they on strike?", history, rewrite=rewrite)
+    assert calls == [("Since when are they on strike?", history)]
+    assert query.search_text == "Since when has the Harbour Workers Union been on strike?"
+
+
+# --- follow-ups -------------------------------------------------------------------------------------
+
+def test_question_with_its_own_name_and_no_reference_is_searched_as_asked() -> None:
+    history = [{"role": "user", "content": "What is the Harbour Workers Union?"}]
+    assert resolve_followup("Who is Mayor Elena Brandt?", history) == "Who is Mayor Elena Brandt?"
+    assert not needs_context("Who is Mayor Elena Brandt?")
+
+
+def test_question_referring_back_gets_the_latest_named_topic() -> None:
+    history = [
+        {"role": "user", "content": "What did Mayor Elena Brandt present?"},
+        {"role": "assistant", "content": "A budget of 40 million euros [1]"},
+        {"role": "user", "content": "What is the Harbour Workers Union?"},
+        {"role": "assistant", "content": "A union of dock workers [1]"},
+    ]
+    resolved = resolve_followup("Since when has it been on strike?", history)
+    assert resolved.startswith("Since when has it been on strike? (")
+    assert "Harbour Workers Union" in resolved and "Brandt" not in resolved
+
+
+def test_follow_up_skips_earlier_questions_without_a_name_and_ignores_assistant_turns() -> None:
+    history = [
+        {"role": "user", "content": "What did Mayor Elena Brandt present?"},
+        {"role": "assistant", "content": "The Harbour Workers Union said nothing [1]"},
+        {"role": "user", "content": "and then what happened?"},
+    ]
+    resolved = resolve_followup("What did she pay for?", history)
+    assert "Elena Brandt" in resolved and "Union" not in resolved
+
+
+def test_follow_up_without_history_is_unchanged() -> None:
+    assert resolve_followup("Since when has it been on strike?", []) == "Since when has it been on strike?"
+
+
+def test_topic_terms_drop_question_words_and_stopwords_and_keep_order() -> None:
+    assert topic_terms("What is the Harbour Workers Union and what did it do?") == ["Harbour", "Workers", "Union"]
+    assert has_own_name("When did Northport reopen?") and not has_own_name("When did it reopen?")
+
+
+def test_history_text_labels_the_last_turns() -> None:
+    history = [{"role": "user", "content": f"q{n}"} for n in range(10)]
+    text = history_text(history, limit=2)
+    assert text == "User: q8\nUser: q9"
