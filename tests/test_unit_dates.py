@@ -92,3 +92,13 @@ def test_article_dates_are_parsed_or_left_unknown(text: str | None, iso: str | N
 def test_date_key_orders_dates_and_is_zero_when_unknown() -> None:
     assert date_key(None) == 0
     assert date_key("2023-11-22") < date_key("2023-11-23") < date_key("2024-01-01")
+
+
+def test_a_count_after_of_is_not_read_as_a_year() -> None:
+    assert question_date_range("How many of 2000 workers were injured?", TODAY) is None
+    assert question_date_range("What were the events of 2021?", TODAY) is not None
+
+
+def test_a_year_after_in_is_a_year_whatever_follows() -> None:
+    found = question_date_range("Who won in 2023 and why?", TODAY)
+    assert found is not None and (found.start, found.end) == ("2023-01-01", "2023-12-31")

@@ -18,6 +18,7 @@ TEXTS = {
     "undated.txt": "Seven workers were injured when scaffolding fell at the harbour.",
     "same.txt": "Officials said 12 workers were injured at the harbour.",
     "again.txt": "Firefighters said 12 workers were injured in the blaze on Tuesday.",
+    "other-fire.txt": "Firefighters said 5 workers were injured in the blaze.",
 }
 META = {
     "fire-2023.txt": {"title": "Harbour Fire Destroys Warehouses", "date": "2023-03-14", "publisher": "Herald"},
@@ -25,6 +26,7 @@ META = {
     "undated.txt": {"title": "", "date": "", "publisher": ""},
     "same.txt": {"title": "Same Figure", "date": "2023-03-15"},
     "again.txt": {"title": "Again", "date": "2023-03-14"},
+    "other-fire.txt": {"title": "Another Blaze", "date": "2024-06-02"},
 }
 
 
@@ -116,3 +118,11 @@ def test_no_evidence_selects_nothing_and_abstention_explains_why() -> None:
     answer = abstention(HOW_MANY, "Nothing in them matches this question.")
     assert answer.abstained and answer.citations == []
     assert answer.text == f"{ABSTAIN_TEXT} Nothing in them matches this question."
+
+
+def test_look_alike_event_worded_the_same_but_with_another_figure_is_kept_apart() -> None:
+    chosen = select(evidence(sent("fire-2023.txt", 1, 0.9, True), sent("other-fire.txt", 0, 0.89, True)), HOW_MANY)
+    assert [s.article_id for s in chosen] == ["fire-2023.txt", "other-fire.txt"]
+    answer = compose(HOW_MANY, chosen, 0.8)
+    assert answer.text.startswith("The articles describe separate events:")
+    check_quotes(answer)

@@ -230,5 +230,11 @@ def _matches_kind(kind: str | None, text: str) -> bool:
     return False
 
 
+def figures_in(text: str, kind: str | None) -> set[str]:
+    """The figures ("how many") or dates ("when") a sentence states, folded, for comparing answers."""
+    pattern = _DATE if kind == "date" else _NUMBER
+    return {fold(m if isinstance(m, str) else m[0]) for m in pattern.findall(text)}
+
+
 def numbers_in(text: str) -> set[str]:
     return {fold(m) for m in _NUMBER.findall(text)}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..core.answers import Answer, Citation
 from ..core.text import stems
-from .evidence import Evidence, Sentence, answer_kind, numbers_in
+from .evidence import Evidence, Sentence, answer_kind, figures_in, numbers_in
 
 MAX_SENTENCES = 3
 RELATIVE_FLOOR = 0.8  # a further sentence must score at least this share of the best one
@@ -45,9 +45,9 @@ def select(evidence: Evidence, question: str) -> list[Sentence]:
                               and not _other_event(cand, best, chosen, kind)):
             continue
         cand_stems = stems(cand.text)
-        if _similar(cand_stems, covered):
-            continue  # says the same again
         other_event = _other_event(cand, best, chosen, kind)
+        if _similar(cand_stems, covered) and not (other_event and _new_figure(cand, chosen, kind)):
+            continue  # says the same again (a look-alike event's different figure is not the same)
         adds_question_words = bool((set(evidence.question_terms) & cand_stems) - covered)
         if other_event or adds_question_words:
             chosen.append(cand)
@@ -66,6 +66,11 @@ def _other_event(cand: Sentence, best: Sentence, chosen: list[Sentence], kind: s
         and cand.article_id not in {c.article_id for c in chosen}
         and cand.overlap >= 0.8 * best.overlap
     )
+
+
+def _new_figure(cand: Sentence, chosen: list[Sentence], kind: str | None) -> bool:
+    """Whether `cand` states a figure (or date) for the asked thing that no chosen sentence states."""
+    return bool(figures_in(cand.text, kind) - set().union(*(figures_in(c.text, kind) for c in chosen)))
 
 
 def _similar(a: set[str], b: set[str]) -> bool:

@@ -32,7 +32,8 @@ _US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
 _MDY = re.compile(rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
 _DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE},?\s+(\d{{4}})\b", re.I)
 _MY = re.compile(rf"\b{_MONTH_RE}\s+(?:of\s+)?(\d{{4}})\b", re.I)
-_YEAR = re.compile(r"\b(?:in|during|of)\s+((?:19|20)\d{2})\b", re.I)
+# "in 2021", "during 2021", "the events of 2021" -- but not "of 2000 workers" (a count, not a year)
+_YEAR = re.compile(r"\b(?:(?:in|during)\s+((?:19|20)\d{2})|of\s+((?:19|20)\d{2})(?!\s+[a-z]))\b", re.I)
 _LAST_MONTH = re.compile(rf"\b(last|this)\s+{_MONTH_RE}\b", re.I)
 _REL_YEAR = re.compile(r"\b(last|this)\s+year\b", re.I)
 
@@ -110,5 +111,6 @@ def question_date_range(question: str, today: date | None = None) -> DateRange |
         year = today.year - (m[1].lower() == "last")
         return DateRange(f"{year}-01-01", f"{year}-12-31", m[0])
     if m := _YEAR.search(question):
-        return DateRange(f"{m[1]}-01-01", f"{m[1]}-12-31", m[0])
+        year = m[1] or m[2]
+        return DateRange(f"{year}-01-01", f"{year}-12-31", m[0])
     return None
