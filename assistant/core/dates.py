@@ -93,9 +93,9 @@ def _month_range(y: int, m: int, phrase: str) -> DateRange:
     return DateRange(date(y, m, 1).isoformat(), (nxt - timedelta(days=1)).isoformat(), phrase)
 
 
-def question_date_range(question: str, today: date | None = None) -> DateRange | None:
-    """The date window a question names, if any (most specific form wins)."""
-    today = today or date.today()
+def question_date_range(question: str, today: date) -> DateRange | None:
+    """The date window a question names, if any (most specific form wins); "this year" and "last
+    January" are relative to `today`, which the caller's clock gives (never the system date here)."""
     for rx in (_ISO, _US, _MDY, _DMY):
         if m := rx.search(question):
             iso = parse_date(m[0])
