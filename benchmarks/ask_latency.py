@@ -39,10 +39,11 @@ def main() -> None:
         embed, retrieve, ask = [], [], []
         for _ in range(args.rounds):
             for q in questions:
+                query = assistant.engine.query(q)
                 t0 = time.perf_counter()
                 vec = assistant.embed_model.get_query_embedding(q)
                 t1 = time.perf_counter()
-                assistant.retriever.retrieve(q, assistant.settings.top_k, vec)
+                assistant.retriever.retrieve(query, vec)
                 t2 = time.perf_counter()
                 assistant.ask(q)
                 t3 = time.perf_counter()

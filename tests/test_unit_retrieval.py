@@ -8,16 +8,18 @@ from typing import Any
 
 import pytest
 from fakes import FIRE_2023, FIRE_2024, LIBRARY, STATED
+from queries import query_for
 
-from assistant.answer.retrieval import DATE_BOOST, PUBLISHER_BOOST, RRF_K, Filters
+from assistant.answer.query import Filters
+from assistant.answer.retrieval import DATE_BOOST, PUBLISHER_BOOST, RRF_K
 from assistant.core.dates import DateRange, date_key
 
 FIRE_QUESTION = "How many workers were injured in the fire at Northport harbour?"
 
 
-def retrieve(assistant: Any, query: str, k: int = 10, **kwargs: Any) -> list[Any]:
-    vec = assistant.embed_model.get_query_embedding(query)
-    return assistant.retriever.retrieve(query, k, vec, **kwargs)
+def retrieve(assistant: Any, text: str, k: int = 10, **changes: Any) -> list[Any]:
+    query = query_for(assistant, text, k, **changes)
+    return assistant.retriever.retrieve(query, assistant.embed_model.get_query_embedding(query.search_text))
 
 
 def boost_of(hit: Any) -> float:

@@ -69,22 +69,17 @@ class AnswerEngine:
         """Yield text pieces as they are ready, then the final `Answer`."""
         t0 = time.perf_counter()
         settings = self.settings
-        mode = answerer or settings.answerer
-        query = analyse(
-            question, history, today=self.clock(), max_chars=settings.max_question_chars, k=k or settings.top_k,
-            answerer=mode, since=since, until=until, publishers=publishers, article_ids=article_ids,
-            rewrite=self._condense if mode == "llm" else None,
-        )
+        query = self.query(question, history, k=k, since=since, until=until, publishers=publishers,
+                           article_ids=article_ids, answerer=answerer)
         if self.store.chunks.count() == 0:
             raise EmptyStoreError("nothing has been ingested yet: run `assistant ingest` (or Assistant.ingest())")
         query_vec = self.embed_model.get_query_embedding(query.search_text)
-        hits = self.retriever.retrieve(query.search_text, query.k, query_vec, query.filters, query.date_range)
+        hits = self.retriever.retrieve(query, query_vec)
         articles = self.store.get_articles(h.article_id for h in hits)
         if query.answerer == "llm":
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:
-            evidence = gather(hits, articles, query.question, query.search_text, query_vec, self.sentence_vectors,
-                              self.retriever.index, query.date_range)
+            evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
             answer = extractive_answer(query, evidence, settings.abstain_threshold)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question
@@ -92,6 +87,29 @@ class AnswerEngine:
         answer.retrieved = list(dict.fromkeys(h.article_id for h in hits))
         answer.seconds = time.perf_counter() - t0
         yield answer
+
+    def query(
+        self,
+        question: str,
+        history: list[dict[str, str]] | None = None,
+        k: int | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        publishers: list[str] | None = None,
+        article_ids: list[str] | None = None,
+        answerer: str | None = None,
+    ) -> Query:
+        """The question analysed once (validated, follow-up resolved, what it asks for, dates and
+        publishers it names, filters): what retrieval and the answerers read."""
+        settings = self.settings
+        mode = answerer or settings.answerer
+        self.retriever.index  # noqa: B018 - loaded first: it knows the store's publishers
+        return analyse(
+            question, history or [], today=self.clock(), max_chars=settings.max_question_chars,
+            k=k or settings.top_k, answerer=mode, since=since, until=until, publishers=publishers,
+            article_ids=article_ids, rewrite=self._condense if mode == "llm" else None,
+            named_publishers=self.retriever.named_publishers,
+        )
 
     def _condense(self, question: str, history: list[dict[str, str]]) -> str:
         return self._llm_answerer().condense(question, history)
@@ -112,7 +130,7 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float) -> Ans
         return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing_words[:3])}.", strength)
     if strength < threshold:
         return _declined(question, "The closest passages do not answer this question.", strength)
-    return compose(question, select(evidence, question), strength, query.date_range is not None)
+    return compose(question, select(evidence, query.kind), strength, query.kind, query.date_range is not None)
 
 
 def _declined(question: str, reason: str, strength: float) -> Answer:

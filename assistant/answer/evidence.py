@@ -16,10 +16,10 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dates import DateRange
 from ..core.text import fold, sentence_spans, stems, tokenize
 from ..index.lexical import LexicalIndex
 from ..index.sentence_vectors import SentenceVectors
+from .query import Query
 from .retrieval import Hit
 
 NUMBER_WORDS = (
@@ -45,19 +45,6 @@ GENERIC = frozenset(tokenize(
     "news story day date year time number"
 ))
 _PLACE_HINT = re.compile(r"\b(in|at|near|from|of)\s+(the\s+)?[A-Z][a-z]")
-
-
-def answer_kind(question: str) -> str | None:
-    q = question.lower()
-    if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bhow large\b", q):
-        return "number"
-    if re.search(r"\bwhen\b|\bwhat (year|date|day|time)\b|\bsince when\b|\bhow long\b", q):
-        return "date"
-    if re.search(r"\bwhere\b|\bwhich (city|town|province|country|base|place)\b", q):
-        return "place"
-    if re.search(r"^\s*who\b|\bwho (is|was|were|are)\b", q):
-        return "person"
-    return None
 
 
 @dataclass
@@ -105,16 +92,14 @@ class Evidence:
 
 
 def gather(
+    query: Query,
     hits: list[Hit],
     articles: dict[str, dict[str, Any]],
-    question: str,
-    search_query: str,
     query_vec: list[float],
     cache: SentenceVectors,
     index: LexicalIndex,
-    date_range: DateRange | None = None,
 ) -> Evidence:
-    """Every sentence of the retrieved chunks, scored for `question`."""
+    """Every sentence of the retrieved chunks, scored for the query."""
     seen: set[tuple[str, int]] = set()
     sentences: list[Sentence] = []
     for rank, hit in enumerate(hits):
@@ -128,9 +113,9 @@ def gather(
                 continue
             seen.add((hit.article_id, start))
             sentences.append(Sentence(hit.article_id, start, end, text[start:end], rank, art))
-    searched = search_query.replace(date_range.phrase, " ") if date_range else search_query
-    q_stems = stems(searched) - GENERIC
-    written = name_words(searched)
+    date_range = query.date_range
+    q_stems = stems(query.content_text) - GENERIC
+    written = query.names
     names = set(written) - GENERIC - CALENDAR
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
     max_idf = _max_idf(index)
@@ -138,12 +123,12 @@ def gather(
     weights = {
         t: index.idf(t) if t in index.postings else (max_idf if t in names else unknown_word) for t in q_stems
     }
-    focus = focus_stems(searched)
+    focus = set(tokenize(" ".join(query.focus))) - GENERIC
     for t in focus & weights.keys():
         weights[t] *= FOCUS_WEIGHT
     total = sum(weights.values()) or 1.0
-    kind = answer_kind(question)
-    general = bool(_GENERAL.search(question))
+    kind = query.kind
+    general = query.asks == "overview"
     if sentences:
         vecs = cache.vectors(sentences)
         dense = vecs @ np.asarray(query_vec, dtype=np.float32)
@@ -177,35 +162,12 @@ def gather(
 
 
 FOCUS_WEIGHT = 3.0
-# "what happened ...": a news story's first sentence (the lede) is its summary
-_GENERAL = re.compile(r"\bwhat (happened|was reported|is the (news|story)|is going on)\b|\bsummar", re.I)
-_FOCUS = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
-
-
-def focus_stems(question: str) -> set[str]:
-    """What a "how many" question counts and what happened to it: "how many people were injured"."""
-    m = _FOCUS.search(question)
-    return set(tokenize(m.group(1))) - GENERIC if m else set()
-
-
 def _median_idf(index: LexicalIndex) -> float:
     if not index.postings:
         return 1.0
     dfs = sorted(len(d) for d, _ in index.postings.values())
     df = dfs[len(dfs) // 2]
     return math.log(1 + (len(index.ids) - df + 0.5) / (df + 0.5))
-
-
-def name_words(question: str) -> dict[str, str]:
-    """Stem -> word as written, for the names a question uses: capitalised words after the first,
-    and acronyms (stems decide matching; the written words are what a refusal shows the user)."""
-    words = re.findall(r"[\w'’-]+", question)
-    out: dict[str, str] = {}
-    for w in words[1:]:
-        if w[:1].isupper() and not w.isdigit():
-            for t in tokenize(w):
-                out.setdefault(t, w)
-    return out
 
 
 def _dense_scale(sim: float) -> float:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from ..core.answers import Answer, Citation
 from ..core.text import stems
-from .evidence import Evidence, Sentence, answer_kind, figures_in, numbers_in
+from .evidence import Evidence, Sentence, figures_in, numbers_in
 
 MAX_SENTENCES = 3
 RELATIVE_FLOOR = 0.8  # a further sentence must score at least this share of the best one
@@ -22,14 +22,14 @@ def abstention(question: str, reason: str) -> Answer:
     return Answer(question=question, text=f"{ABSTAIN_TEXT} {reason}".strip(), abstained=True)
 
 
-def select(evidence: Evidence, question: str) -> list[Sentence]:
-    """Best sentence, plus up to two that add something and score close to it."""
+def select(evidence: Evidence, kind: str | None) -> list[Sentence]:
+    """Best sentence, plus up to two that add something and score close to it. `kind` is the factoid
+    kind asked for (`Query.kind`: number, date, place, person) or None."""
     if not evidence.sentences:
         return []
     best = evidence.sentences[0]
     chosen = [best]
     covered = stems(best.text)
-    kind = answer_kind(question)
     if kind and not best.kind_match:
         # the answer often spills into the next sentence: "...held a parade." "The ceremony in Diyala..."
         follow = next((c for c in evidence.sentences if c.article_id == best.article_id and c.kind_match
@@ -77,20 +77,22 @@ def _similar(a: set[str], b: set[str]) -> bool:
     return bool(a) and len(a & b) / len(a) >= 0.7
 
 
-def several_events(chosen: list[Sentence], question: str) -> bool:
+def several_events(chosen: list[Sentence], kind: str | None) -> bool:
     """Different articles giving different figures/dates for the thing asked: keep them apart."""
-    if answer_kind(question) not in ("number", "date") or len({s.article_id for s in chosen}) < 2:
+    if kind not in ("number", "date") or len({s.article_id for s in chosen}) < 2:
         return False
     figures = [frozenset(numbers_in(s.text)) for s in chosen if s.kind_match]
     return len(set(figures)) > 1
 
 
-def compose(question: str, chosen: list[Sentence], confidence: float, dated: bool = False) -> Answer:
-    """Quote the chosen sentences; name article and date where events must stay apart or a date is asked."""
+def compose(question: str, chosen: list[Sentence], confidence: float, kind: str | None = None,
+            dated: bool = False) -> Answer:
+    """Quote the chosen sentences; name article and date where events must stay apart, a date is asked
+    (`kind` "date") or the question names a date (`dated`)."""
     citations = []
     parts = []
-    apart = several_events(chosen, question)
-    label_dates = apart or ((dated or answer_kind(question) == "date") and any(s.meta.get("date") for s in chosen))
+    apart = several_events(chosen, kind)
+    label_dates = apart or ((dated or kind == "date") and any(s.meta.get("date") for s in chosen))
     if apart:
         parts.append("The articles describe separate events:")
     for n, sent in enumerate(chosen, 1):

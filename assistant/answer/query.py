@@ -1,23 +1,61 @@
 """The question, analysed once into a `Query` that everything downstream reads.
 
 Validation (empty, too long, not text), the conversation so far, follow-up
-resolution (what to search for), the date window the question names, hard filters
-and options. Like llama-index's `QueryBundle`: built at the top of the engine,
-never re-derived from strings further down.
+resolution (what to search for), what the question asks for (a person, a date, a
+number, a list, a briefing, ...), the names it uses as written, the date window and
+publishers it names, hard filters and options. Like llama-index's `QueryBundle`:
+built at the top of the engine, never re-derived from strings further down.
 """
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from ..core.dates import DateRange, parse_date, question_date_range
+from ..core.dates import DateRange, date_key, parse_date, question_date_range
 from ..core.errors import ConfigError, QuestionError
+from ..core.text import tokenize
 from .followups import resolve_followup
-from .retrieval import Filters
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits."""
+
+    publishers: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+
+    def where(self) -> dict[str, Any] | None:
+        parts: list[dict[str, Any]] = []
+        if self.publishers:
+            parts.append({"publisher": {"$in": list(self.publishers)}})
+        if self.article_ids:
+            parts.append({"article_id": {"$in": list(self.article_ids)}})
+        if self.since:
+            parts.append({"date_key": {"$gte": date_key(self.since)}})
+        if self.until:
+            parts.append({"date_key": {"$lte": date_key(self.until)}})
+            parts.append({"date_key": {"$gt": 0}})
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else {"$and": parts}
+
+    def allows(self, meta: dict[str, Any]) -> bool:
+        if self.publishers and meta.get("publisher") not in self.publishers:
+            return False
+        if self.article_ids and meta.get("article_id") not in self.article_ids:
+            return False
+        key = int(meta.get("date_key") or 0)
+        if self.since and key < date_key(self.since):
+            return False
+        return not (self.until and (key == 0 or key > date_key(self.until)))
+
 
 ANSWERERS = ("extractive", "llm")
 HISTORY_MESSAGE_CHARS = 4000  # each earlier message is cut to this; only recent topic words matter
@@ -34,6 +72,21 @@ class Query:
     filters: Filters = field(default_factory=Filters)
     k: int = 8
     answerer: str = "extractive"
+    asks: str = "other"  # what is asked for: one of ASKS
+    item: str | None = None  # for lists and "which X": what each item is (person, organisation, place, ...)
+    focus: tuple[str, ...] = ()  # what a "how many" question counts, as written: ("people", "were", "injured")
+    names: dict[str, str] = field(default_factory=dict)  # stem -> word as written, of the names it uses
+    publishers: tuple[str, ...] = ()  # publishers of the store the question names ("as reported by Reuters")
+
+    @property
+    def content_text(self) -> str:
+        """What is searched, without the words that named a date ("in November 2023")."""
+        return self.search_text.replace(self.date_range.phrase, " ") if self.date_range else self.search_text
+
+    @property
+    def kind(self) -> str | None:
+        """The kind of thing a quoted sentence must hold to answer a factoid question, else None."""
+        return self.asks if self.asks in FACTOID_KINDS else None
 
 
 def clean_question(question: Any, limit: int) -> str:
@@ -72,6 +125,93 @@ def filter_date(value: str | None, name: str) -> str | None:
     return iso
 
 
+# --- what the question asks for ------------------------------------------------------------------
+ASKS = ("person", "organisation", "place", "date", "number", "reason", "list", "yesno", "overview", "timeline",
+        "comparison", "other")
+FACTOID_KINDS = ("number", "date", "place", "person")  # what the extractive scorer matches sentences against
+_OVERVIEW = re.compile(r"\bwhat (happened|was reported|is the (news|story)|is going on)\b|\bsummar|\bbrief me\b|"
+                       r"\boverview\b", re.I)
+_TIMELINE = re.compile(r"\btimeline\b|\bchronolog|\bin (what|which) order\b|\bwhat happened first\b|"
+                       r"\bsequence of events\b", re.I)
+# the four factoid rules the extractive scorer was calibrated with (see README, "Abstention")
+_NUMBER = re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bhow large\b", re.I)
+_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|day|time)\b|\bsince when\b|\bhow long\b", re.I)
+_PLACE = re.compile(r"\bwhere\b|\bwhich (city|town|province|country|base|place)\b", re.I)
+_PERSON = re.compile(r"^\s*who\b|\bwho (is|was|were|are)\b", re.I)
+_COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later|first)\b.*\bor\b|"
+                         r"\bor\b.*\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later)\b|"
+                         r"\bcompare", re.I)
+_YESNO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)
+_REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to|prompted)\b", re.I)
+_WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
+_HOW_MANY_FOCUS = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
+# nouns after "which"/"what" that say what each answer is; a plural one asks for a list
+_ITEM_NOUNS = {
+    "person": "official leader minister member commander spokesman spokesperson president analyst journalist "
+              "lawmaker senator person man woman officer soldier fighter",
+    "organisation": "group militia organization organisation company faction agency party outlet publisher",
+    "place": "city town country province base site place region location area village",
+}
+_NOUN_TYPE = {n: t for t, nouns in _ITEM_NOUNS.items() for n in nouns.split()}
+_IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "companies": "company",
+                      "cities": "city", "countries": "country", "agencies": "agency", "parties": "party",
+                      "militias": "militia"}
+
+
+def asked_for(question: str) -> tuple[str, str | None]:
+    """(what is asked for, what each item is) -- a classic question classifier on the question's words.
+
+    Briefings and timelines first (they ask for several sentences whatever else they mention), then the
+    four factoid kinds the scorer matches sentences against, then the rest."""
+    if _OVERVIEW.search(question):
+        return "overview", None
+    if _TIMELINE.search(question):
+        return "timeline", None
+    for kind, rule in (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON)):
+        if rule.search(question):
+            return kind, None
+    if _COMPARISON.search(question):
+        return "comparison", None
+    if _YESNO.search(question):
+        return "yesno", None
+    if m := _WHICH.search(question):
+        for word in m.group(1).lower().split():
+            typed, plural = _item_noun(word)
+            if typed:
+                return ("list", typed) if plural else (typed, typed)
+    if _REASON.search(question):
+        return "reason", None
+    return "other", None
+
+
+def _item_noun(word: str) -> tuple[str | None, bool]:
+    if word in _IRREGULAR_PLURALS:
+        return _NOUN_TYPE.get(_IRREGULAR_PLURALS[word]), True
+    if word in _NOUN_TYPE:
+        return _NOUN_TYPE[word], False
+    if word.endswith("s") and word[:-1] in _NOUN_TYPE:
+        return _NOUN_TYPE[word[:-1]], True
+    return None, False
+
+
+def how_many_focus(text: str) -> tuple[str, ...]:
+    """What a "how many" question counts and what happened to it: ("people", "were", "injured")."""
+    m = _HOW_MANY_FOCUS.search(text)
+    return tuple(m.group(1).split()) if m else ()
+
+
+def name_words(text: str) -> dict[str, str]:
+    """Stem -> word as written, for the names a question uses: capitalised words after the first,
+    and acronyms (stems decide matching; the written words are what a refusal shows the user)."""
+    words = re.findall(r"[\w'’-]+", text)
+    out: dict[str, str] = {}
+    for w in words[1:]:
+        if w[:1].isupper() and not w.isdigit():
+            for t in tokenize(w):
+                out.setdefault(t, w)
+    return out
+
+
 def analyse(
     question: Any,
     history: Any,
@@ -85,9 +225,11 @@ def analyse(
     publishers: list[str] | None = None,
     article_ids: list[str] | None = None,
     rewrite: Callable[[str, list[dict[str, str]]], str] | None = None,
+    named_publishers: Callable[[str], set[str]] | None = None,
 ) -> Query:
     """Validate and analyse a question. `rewrite` (the LLM's condense step) replaces the
-    rule-based follow-up resolution when given."""
+    rule-based follow-up resolution when given; `named_publishers` finds the store's publishers
+    a text names."""
     text = clean_question(question, max_chars)
     turns = clean_history(history)
     if answerer not in ANSWERERS:
@@ -95,4 +237,9 @@ def analyse(
     filters = Filters(tuple(publishers or ()), tuple(article_ids or ()),
                       filter_date(since, "since"), filter_date(until, "until"))
     search = rewrite(text, turns) if rewrite is not None else resolve_followup(text, turns)
-    return Query(text, search, turns, question_date_range(search, today), filters, k, answerer)
+    date_range = question_date_range(search, today)
+    content = search.replace(date_range.phrase, " ") if date_range else search
+    asks, item = asked_for(text)
+    named = tuple(sorted(named_publishers(search))) if named_publishers else ()
+    return Query(text, search, turns, date_range, filters, k, answerer, asks=asks, item=item,
+                 focus=how_many_focus(content), names=name_words(content), publishers=named)

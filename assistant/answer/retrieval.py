@@ -15,51 +15,16 @@ from typing import Any
 
 import numpy as np
 
-from ..core.dates import DateRange, date_key
 from ..core.documents import header_for
 from ..core.settings import Settings
 from ..core.text import fold
 from ..index.lexical import LexicalIndex, signature
 from ..index.store import Store
+from .query import Query
 
 RRF_K = 60
 DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
 PUBLISHER_BOOST = 0.1  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
-
-
-@dataclass(frozen=True)
-class Filters:
-    """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits."""
-
-    publishers: tuple[str, ...] = ()
-    article_ids: tuple[str, ...] = ()
-    since: str | None = None
-    until: str | None = None
-
-    def where(self) -> dict[str, Any] | None:
-        parts: list[dict[str, Any]] = []
-        if self.publishers:
-            parts.append({"publisher": {"$in": list(self.publishers)}})
-        if self.article_ids:
-            parts.append({"article_id": {"$in": list(self.article_ids)}})
-        if self.since:
-            parts.append({"date_key": {"$gte": date_key(self.since)}})
-        if self.until:
-            parts.append({"date_key": {"$lte": date_key(self.until)}})
-            parts.append({"date_key": {"$gt": 0}})
-        if not parts:
-            return None
-        return parts[0] if len(parts) == 1 else {"$and": parts}
-
-    def allows(self, meta: dict[str, Any]) -> bool:
-        if self.publishers and meta.get("publisher") not in self.publishers:
-            return False
-        if self.article_ids and meta.get("article_id") not in self.article_ids:
-            return False
-        key = int(meta.get("date_key") or 0)
-        if self.since and key < date_key(self.since):
-            return False
-        return not (self.until and (key == 0 or key > date_key(self.until)))
 
 
 @dataclass
@@ -120,20 +85,14 @@ class HybridRetriever:
         padded = _words(query)
         return {name for name, words in self._publisher_words.items() if words in padded}
 
-    def retrieve(
-        self,
-        query: str,
-        k: int,
-        query_embedding: list[float],
-        filters: Filters | None = None,
-        date_range: DateRange | None = None,
-    ) -> list[Hit]:
-        """Top-k chunks for `query` (whose embedding the caller computed once), best first."""
-        filters = filters or Filters()
+    def retrieve(self, query: Query, query_embedding: list[float]) -> list[Hit]:
+        """Top `query.k` chunks for the query (whose embedding the caller computed once), best first:
+        its filters applied to both halves, chunks in a date it names and from publishers it names boosted."""
+        filters, date_range, k = query.filters, query.date_range, query.k
         index = self.index
         pool = max(4 * k, 30)
         dense = self.store.dense_query(query_embedding, pool, filters.where())
-        scores = index.scores(query)
+        scores = index.scores(query.search_text)
         lexical: list[tuple[str, float]] = []
         if len(scores):
             order = np.argsort(-scores)
@@ -152,7 +111,7 @@ class HybridRetriever:
                 entry["score"] += 1.0 / (RRF_K + rank)
                 entry["ranks"][name] = rank
                 entry[name] = value
-        named = self.named_publishers(query)
+        named = set(query.publishers)
         for cid, entry in fused.items():
             meta = self._metas.get(cid) or {}
             if date_range and date_range.contains(meta.get("date") or None):
