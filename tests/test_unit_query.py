@@ -8,7 +8,14 @@ from datetime import date
 import pytest
 
 from assistant.answer.followups import has_own_name, history_text, needs_context, resolve_followup, topic_terms
-from assistant.answer.query import HISTORY_MESSAGE_CHARS, analyse, clean_history, clean_question, filter_date
+from assistant.answer.query import (
+    HISTORY_MESSAGE_CHARS,
+    analyse,
+    asked_for,
+    clean_history,
+    clean_question,
+    filter_date,
+)
 from assistant.core.errors import ConfigError, QuestionError
 
 TODAY = date(2024, 3, 10)
@@ -165,3 +172,39 @@ def test_history_text_labels_the_last_turns() -> None:
     history = [{"role": "user", "content": f"q{n}"} for n in range(10)]
     text = history_text(history, limit=2)
     assert text == "User: q8\nUser: q9"
+
+
+@pytest.mark.parametrize(
+    "question,asks,item",
+    [
+        ("Summarize the articles", "overview", None),
+        ("Brief me on Kataib Hezbollah", "overview", None),
+        ("What happened in al-Qaim?", "overview", None),
+        ("Give me a timeline of the strikes", "timeline", None),
+        ("What happened first, the drone attack or the strikes?", "timeline", None),
+        ("How many fighters were killed?", "number", None),
+        ("When did the strikes happen?", "date", None),
+        ("Which city did the mayor lead?", "place", None),
+        ("Who is Yehia Rasool?", "person", None),
+        ("Which US officials condemned the attack?", "list", "person"),
+        ("What sites were struck?", "list", "place"),
+        ("Which militia did the US blame?", "organisation", "organisation"),
+        ("Did the strikes in al-Anbar or south of Baghdad kill more fighters?", "comparison", None),
+        ("Did Iraq condemn the strikes?", "yesno", None),
+        ("Why did the US strike Iraq?", "reason", None),
+        ("Tell me about the weather", "other", None),
+    ],
+)
+def test_what_a_question_asks_for_is_read_once_from_its_words(question: str, asks: str, item: str | None) -> None:
+    assert asked_for(question) == (asks, item)
+
+
+def test_the_query_carries_what_is_asked_and_the_names_as_written() -> None:
+    query = analyse("How many Kataib Hezbollah members were killed in November 2023?", [], today=date(2024, 1, 1),
+                    max_chars=2000, k=8, answerer="extractive")
+    assert (query.asks, query.kind) == ("number", "number")
+    assert query.focus == ("Kataib", "Hezbollah", "members", "were")
+    assert set(query.names.values()) == {"Kataib", "Hezbollah"}  # the date's words name a date, not a subject
+    assert "November 2023" not in query.content_text and query.date_range is not None
+    assert analyse("Summarize the articles", [], today=date(2024, 1, 1), max_chars=2000, k=8,
+                   answerer="extractive").kind is None

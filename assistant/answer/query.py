@@ -161,12 +161,12 @@ _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "compa
 def asked_for(question: str) -> tuple[str, str | None]:
     """(what is asked for, what each item is) -- a classic question classifier on the question's words.
 
-    Briefings and timelines first (they ask for several sentences whatever else they mention), then the
+    Timelines and briefings first (they ask for several sentences whatever else they mention), then the
     four factoid kinds the scorer matches sentences against, then the rest."""
-    if _OVERVIEW.search(question):
-        return "overview", None
     if _TIMELINE.search(question):
         return "timeline", None
+    if _OVERVIEW.search(question):
+        return "overview", None
     for kind, rule in (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON)):
         if rule.search(question):
             return kind, None
