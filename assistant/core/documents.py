@@ -1,7 +1,9 @@
-"""The document types every stage shares: a cleaned `Article` and the `Chunk`s cut from it."""
+"""The document types every stage shares: a cleaned `Article`, the `Chunk`s cut from it, and the
+notes on its sentences (`SentenceNote`: entities and stated dates) made once at ingest."""
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 from dataclasses import asdict, dataclass
@@ -69,3 +71,78 @@ def header_for(title: str | None, publisher: str | None, date: str | None = None
     if line:
         parts.append(line)
     return "\n".join(parts)
+
+
+# --- annotations (computed once at ingest, see assistant/ingest/annotate.py) ---------------------
+
+@dataclass(frozen=True)
+class Entity:
+    """A named entity: spaCy's label (PERSON, ORG, GPE, DATE, CARDINAL, ...) and its span in the
+    article (`text == article.text[start:end]`)."""
+
+    label: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class StatedDate:
+    """A date a sentence states, with its span in the article. `iso` is the day ("2023-11-17"), the
+    month ("2023-11") or the year ("2023") it names, resolved against the article's own date for
+    "Friday" or "yesterday"; None when it cannot be placed on a calendar ("three years", "next week")."""
+
+    text: str
+    start: int
+    end: int
+    iso: str | None
+
+    @property
+    def first(self) -> str | None:
+        """The first day it covers, as ISO."""
+        return _iso_range(self.iso)[0]
+
+    @property
+    def last(self) -> str | None:
+        """The last day it covers, as ISO."""
+        return _iso_range(self.iso)[1]
+
+
+@dataclass(frozen=True)
+class SentenceNote:
+    """One sentence of an article (span by `assistant.core.text.sentence_spans`), with the entities
+    in it and the dates it states, all spans article-absolute."""
+
+    start: int
+    end: int
+    entities: tuple[Entity, ...] = ()
+    dates: tuple[StatedDate, ...] = ()
+
+    def entities_json(self) -> str:
+        """Compact JSON: [[label, start, end, text], ...]."""
+        return json.dumps([[e.label, e.start, e.end, e.text] for e in self.entities],
+                          ensure_ascii=False, separators=(",", ":"))
+
+    def dates_json(self) -> str:
+        """Compact JSON: [[start, end, text, iso or null], ...]."""
+        return json.dumps([[d.start, d.end, d.text, d.iso] for d in self.dates],
+                          ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, start: int, end: int, entities: str | None, dates: str | None) -> SentenceNote:
+        ents = tuple(Entity(str(lab), int(s), int(e), str(t)) for lab, s, e, t in json.loads(entities or "[]"))
+        stated = tuple(StatedDate(str(t), int(s), int(e), i) for s, e, t, i in json.loads(dates or "[]"))
+        return cls(start, end, ents, stated)
+
+
+def _iso_range(iso: str | None) -> tuple[str | None, str | None]:
+    """(first day, last day) of an ISO day, month or year."""
+    if not iso:
+        return None, None
+    if len(iso) == 4:
+        return f"{iso}-01-01", f"{iso}-12-31"
+    if len(iso) == 7:
+        year, month = int(iso[:4]), int(iso[5:7])
+        days = calendar.monthrange(year, month)[1]
+        return f"{iso}-01", f"{iso}-{days:02d}"
+    return iso, iso
