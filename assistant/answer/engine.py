@@ -55,22 +55,12 @@ class AnswerEngine:
         self.prompts = prompts
         self.clock = clock
 
-    def stream(
-        self,
-        question: str,
-        history: list[dict[str, str]] | None = None,
-        k: int | None = None,
-        since: str | None = None,
-        until: str | None = None,
-        publishers: list[str] | None = None,
-        article_ids: list[str] | None = None,
-        answerer: str | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yield text pieces as they are ready, then the final `Answer`."""
+    def stream(self, question: str, history: list[dict[str, str]] | None = None, **options: Any
+               ) -> Iterator[str | Answer]:
+        """Yield text pieces as they are ready, then the final `Answer`. Options: those of `query`."""
         t0 = time.perf_counter()
         settings = self.settings
-        query = self.query(question, history, k=k, since=since, until=until, publishers=publishers,
-                           article_ids=article_ids, answerer=answerer)
+        query = self.query(question, history, **options)
         if self.store.chunks.count() == 0:
             raise EmptyStoreError("nothing has been ingested yet: run `assistant ingest` (or Assistant.ingest())")
         query_vec = self.embed_model.get_query_embedding(query.search_text)
