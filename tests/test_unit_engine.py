@@ -140,7 +140,7 @@ def test_weak_evidence_is_declined_under_the_threshold_and_keeps_its_strength(ma
 
 def test_no_evidence_sentences_is_a_plain_decline() -> None:
     query = analyse("Who won?", [], today=date(2024, 1, 1), max_chars=100, k=3, answerer="extractive")
-    answer = extractive_answer(query, Evidence([], [], []), 0.5)
+    answer = extractive_answer(query, Evidence([], [], []), 0.5, [0.0])
     assert answer.abstained and answer.text == f"{ABSTAIN_TEXT} Nothing in them matches this question."
 
 
@@ -155,7 +155,7 @@ def test_question_before_any_ingest_says_to_ingest(make_fake_assistant: Any) -> 
 def test_answer_to_dict_is_json_with_the_documented_keys(news_assistant: Any) -> None:
     data = json.loads(json.dumps(news_assistant.ask(QUESTIONS[3]).to_dict()))
     assert {"question", "text", "abstained", "citations", "answerer", "retrieved", "search_query", "notes",
-            "confidence", "seconds"} == data.keys()
+            "confidence", "seconds", "kind"} == data.keys()
     assert {"number", "source", "title", "date", "quote", "start", "end", "publisher", "url",
             "score"} == data["citations"][0].keys()
     assert data["citations"][0]["source"] == BUDGET

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -18,6 +19,7 @@ from ..core.errors import EmptyStoreError
 from ..core.settings import Settings
 from ..index.sentence_vectors import SentenceVectors
 from ..index.store import Store
+from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
 from .evidence import Evidence, gather
 from .extractive import abstention, compose, select
 from .llm_answerer import LLMAnswerer
@@ -70,7 +72,7 @@ class AnswerEngine:
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
-            answer = extractive_answer(query, evidence, settings.abstain_threshold)
+            answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question
         answer.search_query = query.search_text
@@ -94,12 +96,15 @@ class AnswerEngine:
         settings = self.settings
         mode = answerer or settings.answerer
         self.retriever.index  # noqa: B018 - loaded first: it knows the store's publishers
-        return analyse(
+        query = analyse(
             question, history or [], today=self.clock(), max_chars=settings.max_question_chars,
             k=k or settings.top_k, answerer=mode, since=since, until=until, publishers=publishers,
             article_ids=article_ids, rewrite=self._condense if mode == "llm" else None,
             named_publishers=self.retriever.named_publishers,
         )
+        if query.asks == "overview" and not k:  # a briefing reads further than a factoid, unless told k
+            query = replace(query, k=query.k * BRIEFING_K_FACTOR)
+        return query
 
     def _condense(self, question: str, history: list[dict[str, str]]) -> str:
         return self._llm_answerer().condense(question, history)
@@ -109,17 +114,21 @@ class AnswerEngine:
         return LLMAnswerer(llm, self.prompts, endpoint_of(llm, self.settings))
 
 
-def extractive_answer(query: Query, evidence: Evidence, threshold: float) -> Answer:
-    """Quote the best evidence, or decline: when most of the question's names are absent from the
-    evidence, or when the evidence is too weak (see `Evidence.strength` and the README)."""
+def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_vec: list[float]) -> Answer:
+    """Quote the best evidence (or brief on it, for a briefing request), or decline: when most of the
+    question's names are absent from the evidence, or when the evidence is too weak (see
+    `Evidence.strength` and the README). A briefing on the articles in general has no topic to miss."""
     question = query.question
     strength = evidence.strength()
     if not evidence.sentences:
         return abstention(question, "Nothing in them matches this question.")
     if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
         return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing_words[:3])}.", strength)
-    if strength < threshold:
+    general = query.asks == "overview" and not has_topic(query)
+    if strength < threshold and not general:
         return _declined(question, "The closest passages do not answer this question.", strength)
+    if query.asks == "overview":
+        return briefing(query, evidence.sentences, query_vec, strength)
     return compose(question, select(evidence, query.kind), strength, query.kind, query.date_range is not None)
 
 

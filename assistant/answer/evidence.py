@@ -42,7 +42,8 @@ CALENDAR = frozenset(tokenize(
 GENERIC = frozenset(tokenize(
     "what who whom when where why how which many much tell say said says according know known happen "
     "happened describe report reported name named mention mentioned give given call called article articles "
-    "news story day date year time number"
+    "news story day date year time number summarize summarise summary brief briefing overview timeline "
+    "chronology"
 ))
 _PLACE_HINT = re.compile(r"\b(in|at|near|from|of)\s+(the\s+)?[A-Z][a-z]")
 
@@ -60,6 +61,7 @@ class Sentence:
     kind_match: bool = False
     score: float = 0.0
     terms: frozenset[str] = frozenset()  # question stems this sentence (or its article's title/publisher) holds
+    vector: Any = None  # its embedding (numpy array), for briefings that pick central, non-redundant sentences
 
 
 @dataclass
@@ -137,7 +139,8 @@ def gather(
     found: set[str] = set()
     meta_stems = {aid: stems(art.get("title") or "") | stems(art.get("publisher") or "")
                   for aid, art in articles.items()}
-    for sent, sim in zip(sentences, dense):
+    for n, (sent, sim) in enumerate(zip(sentences, dense)):
+        sent.vector = vecs[n]
         s_stems = stems(sent.text) | meta_stems[sent.article_id]
         hit_terms = q_stems & s_stems
         sent.terms = frozenset(hit_terms)

@@ -32,6 +32,11 @@ class Citation:
         return asdict(self)
 
 
+# "quotes": the best sentences quoted (no typed short answer); "briefing": central sentences of several
+# articles, one line per article in date order; "declined": the articles don't say
+KINDS = ("quotes", "briefing", "declined")
+
+
 @dataclass
 class Answer:
     """What `Assistant.ask` returns; the UI, CLI and evaluator render it, never re-parse it."""
@@ -46,6 +51,11 @@ class Answer:
     notes: list[str] = field(default_factory=list)  # e.g. dropped or flagged citations
     confidence: float = 0.0
     seconds: float = 0.0
+    kind: str = "quotes"  # one of KINDS: what shape the answer has
+
+    def __post_init__(self) -> None:
+        if self.abstained:
+            self.kind = "declined"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +69,7 @@ class Answer:
             "notes": list(self.notes),
             "confidence": round(self.confidence, 4),
             "seconds": round(self.seconds, 4),
+            "kind": self.kind,
         }
 
 

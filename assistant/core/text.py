@@ -102,6 +102,19 @@ def sentences(text: str) -> list[str]:
     return [text[s:e] for s, e in sentence_spans(text)]
 
 
+TITLE_CHARS = 60  # a headline-less article is titled by about this many characters of its first words
+
+
+def first_words(text: str | None, limit: int = TITLE_CHARS) -> str:
+    """The start of `text` (whitespace collapsed) cut at a word boundary, with "…" when cut."""
+    flat = " ".join((text or "").split())
+    if len(flat) <= limit:
+        return flat
+    cut = flat.rfind(" ", 0, limit + 1)
+    head = flat[:cut] if cut > limit // 3 else flat[:limit]
+    return head.rstrip(" ,;:.-–—") + "…"
+
+
 # --- tokens ---------------------------------------------------------------------------------------
 ENCODING = "cl100k_base"
 

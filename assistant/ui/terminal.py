@@ -11,20 +11,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core.answers import Answer
+from ..core.text import first_words
 
-TITLE_CHARS = 60  # a headline-less article is titled by about this many characters of its first words
 NO_PUBLISHER = "publisher not stated"
 NO_DATE = "date not stated"
-
-
-def first_words(text: str | None, limit: int = TITLE_CHARS) -> str:
-    """The start of `text` (whitespace collapsed) cut at a word boundary, with "…" when cut."""
-    flat = " ".join((text or "").split())
-    if len(flat) <= limit:
-        return flat
-    cut = flat.rfind(" ", 0, limit + 1)
-    head = flat[:cut] if cut > limit // 3 else flat[:limit]
-    return head.rstrip(" ,;:.-–—") + "…"
 
 
 def display_title(citation: Mapping[str, Any], article: Mapping[str, Any] | None = None) -> str:
