@@ -19,6 +19,7 @@ from ..core.errors import EmptyStoreError
 from ..core.settings import Settings
 from ..index.sentence_vectors import SentenceVectors
 from ..index.store import Store
+from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
 from .evidence import Evidence, gather
 from .extractive import abstention, compose, select
@@ -124,6 +125,8 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
         return abstention(question, "Nothing in them matches this question.")
     if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
         return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing_words[:3])}.", strength)
+    if query.claim:
+        return attribution_answer(query, evidence.sentences, strength)
     general = query.asks == "overview" and not has_topic(query)
     if strength < threshold and not general:
         return _declined(question, "The closest passages do not answer this question.", strength)

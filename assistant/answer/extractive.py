@@ -8,14 +8,13 @@ for, each is introduced with its article and date, so separate events stay apart
 
 from __future__ import annotations
 
-from ..core.answers import Answer, Citation
+from ..core.answers import ABSTAIN_TEXT, Answer, Citation
 from ..core.text import stems
 from .evidence import Evidence, Sentence, figures_in, numbers_in
 
 MAX_SENTENCES = 3
 RELATIVE_FLOOR = 0.8  # a further sentence must score at least this share of the best one
 ADJACENT_FLOOR = 0.65  # ... or this share when it directly follows a chosen sentence (answers spill over)
-ABSTAIN_TEXT = "The articles don't say."
 
 
 def abstention(question: str, reason: str) -> Answer:

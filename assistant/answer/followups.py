@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from ..core.answers import ABSTAIN_TEXT, MARKER
 from ..core.text import STOPWORDS, fold
 
 _REFERRING = re.compile(
@@ -64,3 +65,25 @@ def history_text(history: list[dict[str, str]], limit: int = 6) -> str:
         role = "User" if m.get("role") == "user" else "Assistant"
         lines.append(f"{role}: {m.get('content', '').strip()}")
     return "\n".join(lines)
+
+
+_CLAIM_FOLLOWUP = re.compile(
+    r"^\s*(?:who|which \w+)\s+(?:\w+\s+){0,2}?(?:said|says|stated|claimed|reported|announced|told|confirmed|made|"
+    r"gave|issued|called|warned|denied)\b.*\b(?:that|this|it|so|claim|statement|warning)\b|\baccording to whom\b",
+    re.I,
+)
+
+
+def asks_who_said(question: str) -> bool:
+    """'Who said that?', 'Who made that claim?', 'Which official gave that warning?', 'According to whom?'."""
+    return bool(_CLAIM_FOLLOWUP.search(question))
+
+
+def claim_of(history: list[dict[str, str]]) -> str | None:
+    """The previous answer's claim (its text without [n] markers), if the assistant answered it
+    (a declined answer claims nothing)."""
+    for message in reversed(history):
+        if message.get("role") == "assistant":
+            text = MARKER.sub("", message.get("content") or "").strip()
+            return text if text and not text.startswith(ABSTAIN_TEXT) else None
+    return None

@@ -19,7 +19,7 @@ from typing import Any
 from ..core.dates import DateRange, date_key, parse_date, question_date_range
 from ..core.errors import ConfigError, QuestionError
 from ..core.text import tokenize
-from .followups import resolve_followup
+from .followups import asks_who_said, claim_of, resolve_followup
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ class Query:
     focus: tuple[str, ...] = ()  # what a "how many" question counts, as written: ("people", "were", "injured")
     names: dict[str, str] = field(default_factory=dict)  # stem -> word as written, of the names it uses
     publishers: tuple[str, ...] = ()  # publishers of the store the question names ("as reported by Reuters")
+    claim: str | None = None  # "Who said that?": the previous answer's claim, whose speaker is asked for
 
     @property
     def content_text(self) -> str:
@@ -236,10 +237,14 @@ def analyse(
         raise ConfigError(f"answerer must be 'extractive' or 'llm', got {answerer!r}")
     filters = Filters(tuple(publishers or ()), tuple(article_ids or ()),
                       filter_date(since, "since"), filter_date(until, "until"))
-    search = rewrite(text, turns) if rewrite is not None else resolve_followup(text, turns)
+    claim = claim_of(turns) if asks_who_said(text) else None
+    if claim:  # the claim is what to find; its speaker is the answer
+        search = claim
+    else:
+        search = rewrite(text, turns) if rewrite is not None else resolve_followup(text, turns)
     date_range = question_date_range(search, today)
     content = search.replace(date_range.phrase, " ") if date_range else search
-    asks, item = asked_for(text)
+    asks, item = ("person", "person") if claim else asked_for(text)
     named = tuple(sorted(named_publishers(search))) if named_publishers else ()
     return Query(text, search, turns, date_range, filters, k, answerer, asks=asks, item=item,
-                 focus=how_many_focus(content), names=name_words(content), publishers=named)
+                 focus=how_many_focus(content), names=name_words(content), publishers=named, claim=claim)

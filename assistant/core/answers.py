@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 MARKER = re.compile(r"\[(\d{1,3})\]")
+ABSTAIN_TEXT = "The articles don't say."  # how every declined answer begins
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,24 @@ class Citation:
         return asdict(self)
 
 
-# "quotes": the best sentences quoted (no typed short answer); "briefing": central sentences of several
-# articles, one line per article in date order; "declined": the articles don't say
-KINDS = ("quotes", "briefing", "declined")
+# "quotes": the best sentences quoted (no typed short answer); "factoid": a short answer led by it, then
+# its sentence; "briefing": central sentences of several articles, one line per article in date order;
+# "declined": the articles don't say
+KINDS = ("quotes", "factoid", "briefing", "declined")
+
+
+@dataclass(frozen=True)
+class Short:
+    """The short answer ("Kataib Hezbollah", "eight", "2009"): `text` is the cited article's text at
+    [start:end], inside the quote of citation `citation`."""
+
+    text: str
+    citation: int
+    start: int
+    end: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -52,6 +68,7 @@ class Answer:
     confidence: float = 0.0
     seconds: float = 0.0
     kind: str = "quotes"  # one of KINDS: what shape the answer has
+    short: Short | None = None  # the short answer, when the engine found one
 
     def __post_init__(self) -> None:
         if self.abstained:
@@ -70,6 +87,7 @@ class Answer:
             "confidence": round(self.confidence, 4),
             "seconds": round(self.seconds, 4),
             "kind": self.kind,
+            "short": self.short.to_dict() if self.short else None,
         }
 
 
