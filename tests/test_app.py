@@ -516,3 +516,12 @@ def test_chat_text_shows_markup_and_markdown_literally() -> None:
     shown = render.chat_text("<img src=x onerror=alert(1)> *not bold* [1]")
     assert "<" not in shown and ">" not in shown
     assert shown == "&lt;img src=x onerror=alert\\(1\\)&gt; \\*not bold\\* \\[1\\]"
+
+
+def test_chat_bolds_a_leading_short_answer_and_shows_a_briefing_as_a_list() -> None:
+    bubble = render.chat_answer("The port police: Five were hurt, said the port police. [1]", False, "The port police")
+    assert bubble.startswith("**The port police**:") and bubble.count("**") == 2
+    briefing = render.chat_answer("The articles report:\n- “A*” (2023-01-02): One. [1]\n- “B” (date): Two. [2]", False)
+    lines = briefing.splitlines()
+    assert lines[1].startswith("- ") and lines[2].startswith("- ") and "\\*" in lines[1]
+    assert "**" not in render.chat_answer("Plain quote. [1]", False)

@@ -110,12 +110,21 @@ def chat_text(text: str) -> str:
     return esc(_MD_SPECIAL.sub(r"\\\1", text or ""))
 
 
-def chat_answer(text: str, abstained: bool) -> str:
-    """An answer bubble; an abstention is marked so it cannot be mistaken for an answer."""
+def chat_answer(text: str, abstained: bool, short: str | None = None) -> str:
+    """An answer bubble; an abstention is marked so it cannot be mistaken for an answer. A short answer
+    that leads the text is bold; a briefing's "- " lines are a list (everything else stays literal)."""
     if abstained:
         quoted = "\n".join("> " + line for line in chat_text(text).splitlines() or [""])
         return "**⚠ Not in the articles**\n\n" + quoted
-    return chat_text(text)
+    lines = []
+    for line in text.splitlines():
+        if line.startswith("- "):
+            lines.append("- " + chat_text(line[2:]))
+        elif short and line.startswith(short):
+            lines.append(f"**{chat_text(short)}**{chat_text(line[len(short):])}")
+        else:
+            lines.append(chat_text(line))
+    return "\n".join(lines)
 
 
 def chat_error(message: str) -> str:

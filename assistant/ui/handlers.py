@@ -91,7 +91,10 @@ def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     for t in turns:
         messages.append({"role": "user", "content": render.chat_text(t["question"])})
         if t.get("answer") is not None:
-            content = render.chat_answer(t["answer"]["text"], bool(t["answer"].get("abstained")))
+            answer = t["answer"]
+            short = (answer.get("short") or {}).get("text")
+            lead = short[:1].upper() + short[1:] if short else None  # as the answer's text writes it
+            content = render.chat_answer(answer["text"], bool(answer.get("abstained")), lead)
         elif t.get("error"):
             content = render.chat_error(t["error"])
         else:
