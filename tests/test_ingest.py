@@ -1,4 +1,5 @@
-"""Incremental, crash-safe sync of the corpus folder into Chroma (real embedded Chroma).
+"""Incremental, crash-safe sync of the corpus folder into Chroma (real embedded Chroma): chunks, article
+records, and sentence rows (vector and notes, annotated at ingest).
 
 Fast tier: the sync logic with the fake embedder (tests/fakes.py), the CLI run in-process; each test
 ingests a copy of the seed corpus into a store of its own, then changes the corpus.
@@ -25,7 +26,9 @@ from chromadb.config import Settings as ChromaSettings
 
 from assistant.core.errors import StoreMismatchError
 from assistant.core.settings import Settings
-from assistant.core.text import sentences
+from assistant.core.text import sentence_spans, sentences
+from assistant.index.store import sentence_id
+from assistant.ingest.annotate import ANNOTATION_VERSION
 from assistant.ingest.chunking import chunk_article
 from assistant.ingest.reading import read_path
 
@@ -78,19 +81,30 @@ def snapshot(store: Path, scratch: Path) -> dict[str, dict[str, dict[str, Any]]]
     articles = client.get_collection("news_articles", embedding_function=None).get(
         include=["metadatas", "documents"]
     )
+    sentence_rows = client.get_collection("news_sentences", embedding_function=None).get(include=["metadatas"])
     rows = zip(articles["ids"], articles["metadatas"], articles["documents"], strict=True)
     return {
         "chunks": dict(zip(chunks["ids"], chunks["metadatas"], strict=True)),
         "articles": {i: m | {"text": d} for i, m, d in rows if i != "__store__"},
+        "sentences": dict(zip(sentence_rows["ids"], sentence_rows["metadatas"], strict=True)),
     }
 
 
+def expected_sentences(aid: str, record: dict[str, Any]) -> set[str]:
+    return {sentence_id(aid, record["content_hash"], s) for s, _ in sentence_spans(record["text"])}
+
+
 def assert_records_complete(snap: dict[str, dict[str, dict[str, Any]]]) -> None:
-    """Each stored article has every chunk of the version its record names (what a kill may not break)."""
+    """Each stored article has every chunk of the version its record names, and an article whose record
+    names an annotation version has every sentence row, with notes (what a kill may not break)."""
     for aid, record in snap["articles"].items():
         ids = [c for c, m in snap["chunks"].items()
                if m["article_id"] == aid and m["content_hash"] == record["content_hash"]]
         assert len(ids) == record["n_chunks"], f"{aid} lost chunks of its stored version"
+        if "annotation" in record:
+            annotated = {i for i, m in snap["sentences"].items()
+                         if m.get("annotation") == record["annotation"] and "entities" in m}
+            assert expected_sentences(aid, record) <= annotated, f"{aid} lost sentence rows of its stored version"
 
 
 def assert_consistent(snap: dict[str, dict[str, dict[str, Any]]]) -> None:
@@ -102,6 +116,10 @@ def assert_consistent(snap: dict[str, dict[str, dict[str, Any]]]) -> None:
     for aid, record in snap["articles"].items():
         n = sum(1 for m in snap["chunks"].values() if m["article_id"] == aid)
         assert n == record["n_chunks"], f"{aid}: {n} chunks stored, {record['n_chunks']} expected"
+    for sid, meta in snap["sentences"].items():
+        record = snap["articles"].get(meta["article_id"])
+        assert record is not None, f"orphan sentence row {sid}: its article is not in the store"
+        assert meta["content_hash"] == record["content_hash"], f"stale sentence row {sid} of an older version"
 
 
 def assert_matches_clean_ingest(snap: dict[str, dict[str, dict[str, Any]]], corpus: Path) -> None:
@@ -109,6 +127,13 @@ def assert_matches_clean_ingest(snap: dict[str, dict[str, dict[str, Any]]], corp
     assert_consistent(snap)
     assert {cid: m["content_hash"] for cid, m in snap["chunks"].items()} == expected
     assert sorted(snap["articles"]) == sorted(p.name for p in corpus.iterdir())
+    # every sentence stored once, with its notes, annotated by this version (parts of over-long sentences,
+    # as chunks hold them, may add rows)
+    for aid, record in snap["articles"].items():
+        assert record["annotation"] == ANNOTATION_VERSION
+        mine = {i: m for i, m in snap["sentences"].items() if m["article_id"] == aid and not m.get("piece")}
+        assert set(mine) == expected_sentences(aid, record)
+        assert all(m["annotation"] == ANNOTATION_VERSION and "entities" in m and "dates" in m for m in mine.values())
 
 
 def append_sentence(path: Path) -> None:
@@ -340,6 +365,136 @@ def test_file_added_by_path_gets_the_id_a_corpus_sync_gives_it(tmp_path, make_fa
     assert assistant.article("world/talks.txt")["path"] == "world/talks.txt"
     synced = assistant.ingest()  # the same file found by a sync of the corpus: nothing to do
     assert (synced.added, synced.removed, synced.unchanged, synced.chunks_embedded) == (0, 0, 1, 0)
+
+
+# --- sentences annotated and embedded at ingest ---------------------------------------------------------
+
+QUESTIONS = ["How big is the budget of Mayor Elena Brandt?", "When did the dock union strike begin?",
+             "How many workers were injured in the Northport harbour fire in 2023?", "Who is Sofia Marsh?"]
+
+
+def strip_annotations(store: Any) -> None:
+    """Make a store look ingested before annotations: no sentence rows, no annotation version in records."""
+    store.delete_sentences([sid for sid, _, _ in store.sentence_index()])
+    ids = list(store.article_records())
+    store.articles.update(ids=ids, metadatas=[{"annotation": None}] * len(ids))
+
+
+def test_ingest_stores_every_sentence_with_its_vector_and_notes(make_fake_assistant, news_corpus):
+    from fakes import NEWS, STRIKE, HashEmbedding
+
+    model = HashEmbedding()
+    assistant = make_fake_assistant(news_corpus, embed_model=model)
+    report = assistant.ingest()
+    texts = {aid: assistant.article(aid)["text"] for aid in NEWS}
+    total = sum(len(sentence_spans(t)) for t in texts.values())
+    assert (report.articles_annotated, report.sentences_embedded) == (len(NEWS), total)
+    assert model.texts_embedded == report.chunks_embedded + total  # each chunk and sentence once, at ingest
+    assert report.annotate_seconds > 0 and report.embed_seconds > 0
+    assert "sentences embedded" in report.summary()
+    assert assistant.store.sentences.count() == total
+    records = assistant.store.article_records()
+    assert {r["annotation"] for r in records.values()} == {ANNOTATION_VERSION}
+    assert "annotation" not in assistant.article(STRIKE)  # for sync only, like the file's path
+    notes = assistant.store.sentence_notes(NEWS)
+    for aid, text in texts.items():
+        assert [(n.start, n.end) for n in notes[aid]] == sentence_spans(text)
+    strike = {(e.label, e.text) for n in notes[STRIKE] for e in n.entities}
+    assert ("PERSON", "Marta Quell") in strike
+    assert [(d.text, d.iso) for n in notes[STRIKE] for d in n.dates] == \
+        [("October 12, 2023", "2023-10-12"), ("Friday", "2023-11-03")]
+    vectors = assistant.store.sentence_vectors([sentence_id(STRIKE, records[STRIKE]["content_hash"], 0)])
+    first = texts[STRIKE][slice(*sentence_spans(texts[STRIKE])[0])]
+    assert list(vectors.values())[0] == pytest.approx(model.vector(first))
+
+
+def test_asking_embeds_only_the_question(make_fake_assistant, news_corpus, seed_copy, tmp_path):
+    from fakes import HashEmbedding
+
+    for corpus, questions in ((news_corpus, QUESTIONS), (seed_copy, [
+            "Who is Iraq's national security adviser?", "How many Kataib Hezbollah members were killed?",
+            "What happened in Gaza?", "When did the strikes happen?"])):
+        model = HashEmbedding()
+        make_fake_assistant(corpus, embed_model=model, store_dir=tmp_path / corpus.name).ingest()
+        asker = make_fake_assistant(corpus, embed_model=model, store_dir=tmp_path / corpus.name)
+        texts, queries = model.texts_embedded, model.queries_embedded
+        answers = [asker.ask(q) for q in questions]
+        assert any(not a.abstained for a in answers)
+        assert model.texts_embedded == texts, "a sentence (or chunk) was embedded on the read path"
+        assert model.queries_embedded - queries == len(questions)
+        assert asker.sentence_vectors.embedded == 0
+        assert asker.warm_up() == 0
+
+
+def test_editing_an_article_reannotates_and_reembeds_only_its_sentences(seeded, make_fake_assistant, tmp_path):
+    corpus, store = seeded
+    before = snapshot(store, tmp_path)
+    edited = corpus / "003_0de35cad8aa68667.txt"
+    append_sentence(edited)
+    report = make_fake_assistant(corpus, store_dir=store).ingest()
+    new_text = read_path(edited).articles[0].text
+    assert (report.articles_annotated, report.sentences_embedded) == (1, len(sentence_spans(new_text)))
+    after = snapshot(store, tmp_path)
+    assert_matches_clean_ingest(after, corpus)
+    others = {i: m for i, m in before["sentences"].items() if m["article_id"] != edited.name}
+    assert {i: m for i, m in after["sentences"].items() if m["article_id"] != edited.name} == others
+
+
+def test_a_store_ingested_before_annotations_is_upgraded_by_the_next_ingest(seeded, make_fake_assistant, tmp_path):
+    from fakes import HashEmbedding
+
+    corpus, store = seeded
+    model = HashEmbedding()
+    old = make_fake_assistant(corpus, store_dir=store, embed_model=model)
+    strip_annotations(old.store)
+    assert old.store.sentence_notes(old.store.article_records()) == {}
+    # until the upgrade, questions work: the answerer embeds the sentences it reads, and stores them
+    assert not old.ask("Who is Iraq's national security adviser?").abstained
+    read_path_vectors = old.sentence_vectors.embedded
+    assert read_path_vectors > 0 and old.store.sentences.count() == read_path_vectors
+
+    texts = model.texts_embedded
+    report = make_fake_assistant(corpus, store_dir=store, embed_model=model).ingest()
+    assert "re-annotating 5 articles (annotation v1)" in report.notices
+    assert (report.added, report.updated, report.unchanged, report.chunks_embedded) == (0, 0, 5, 0)
+    total = sum(len(sentence_spans(a["text"])) for a in snapshot(store, tmp_path)["articles"].values())
+    # the vectors the answerer stored are kept, not embedded again
+    assert report.sentences_embedded == model.texts_embedded - texts == total - read_path_vectors
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+    again = make_fake_assistant(corpus, store_dir=store, embed_model=model)
+    assert again.ingest().notices == []
+    texts = model.texts_embedded
+    again.ask("How many Kataib Hezbollah members were killed?")
+    assert model.texts_embedded == texts and again.sentence_vectors.embedded == 0
+
+
+def test_an_upgrade_reads_articles_outside_the_paths_named_from_the_store(seeded, make_fake_assistant, tmp_path):
+    corpus, store = seeded
+    assistant = make_fake_assistant(corpus, store_dir=store)
+    strip_annotations(assistant.store)
+    (corpus / "005_new.txt").write_text("Talks resumed in Geneva on Friday. Both sides sounded hopeful.\n",
+                                        encoding="utf-8")
+    report = assistant.ingest(paths=[corpus / "005_new.txt"])
+    assert report.added == 1 and "re-annotating 5 articles (annotation v1)" in report.notices
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+
+def test_an_upgrade_killed_midway_converges(seeded, make_fake_assistant, tmp_path):
+    """Sentence rows of an article written, its record not yet: the next run finishes the upgrade."""
+    from assistant.ingest.annotate import annotate
+
+    corpus, store = seeded
+    assistant = make_fake_assistant(corpus, store_dir=store)
+    db = assistant.store
+    strip_annotations(db)
+    article = read_path(corpus / "002_f3682412e17b471f.txt").articles[0]
+    notes = annotate(article)
+    rows = [(article.id, article.content_hash, n, False) for n in notes]
+    db.add_annotated_sentences(rows, [[1.0] + [0.0] * 255] * len(rows), ANNOTATION_VERSION)
+    report = assistant.ingest()
+    assert "re-annotating 5 articles (annotation v1)" in report.notices
+    assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
 
 
 # --- crash safety ----------------------------------------------------------------------------------

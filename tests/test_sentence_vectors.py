@@ -1,7 +1,7 @@
-"""Sentence vectors are embedded once, shared through the store, and follow article changes.
+"""Sentence vectors are embedded once, at ingest, shared through the store, and follow article changes.
 
 Slow tier: real embeddings of the seed corpus with the bundled model (the fast tier checks the same
-with a counting fake embedder: test_unit_sentence_vectors.py)."""
+with a counting fake embedder: test_unit_sentence_vectors.py and test_ingest.py)."""
 
 from __future__ import annotations
 
@@ -22,26 +22,28 @@ def _stored_hashes(assistant: Any) -> dict[str, set[str]]:
     return out
 
 
-def test_warm_up_embeds_every_sentence_once_for_all_instances(make_assistant: Any, corpus_dir: Path) -> None:
+def test_ingest_embeds_every_sentence_once_for_all_instances(make_assistant: Any, corpus_dir: Path) -> None:
     first = make_assistant(corpus_dir)
-    first.ingest()
+    report = first.ingest()
     total = sum(len(sentence_spans(first.article(aid)["text"])) for aid in first.store.article_records())
-    assert first.warm_up() == total
+    assert report.sentences_embedded == total
     assert first.store.sentences.count() == total
+    assert first.warm_up() == 0
     second = make_assistant(corpus_dir)  # a new process on the same store would see the same
     assert second.warm_up() == 0
 
 
-def test_answering_writes_its_sentence_vectors_to_the_store(make_assistant: Any, corpus_dir: Path) -> None:
+def test_answering_embeds_only_the_question(make_assistant: Any, corpus_dir: Path) -> None:
     assistant = make_assistant(corpus_dir)
     assistant.ingest()
-    assert assistant.store.sentences.count() == 0
+    stored = assistant.store.sentences.count()
     answer = assistant.ask("Who is Iraq's national security adviser?")
     assert not answer.abstained
-    written = assistant.store.sentences.count()
-    assert written > 0
-    make_assistant(corpus_dir).ask("Who is Iraq's national security adviser?")
-    assert assistant.store.sentences.count() == written, "a second asker re-embedded stored sentences"
+    assert assistant.sentence_vectors.embedded == 0
+    other = make_assistant(corpus_dir)
+    other.ask("How many Kataib Hezbollah members were killed south of Baghdad?")
+    assert other.sentence_vectors.embedded == 0
+    assert assistant.store.sentences.count() == stored
 
 
 def test_changed_article_drops_its_old_sentence_vectors(make_assistant: Any, corpus_dir: Path) -> None:

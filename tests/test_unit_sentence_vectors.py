@@ -26,25 +26,34 @@ def sentence_count(assistant: Any) -> int:
     return sum(len(sentence_spans(assistant.article(aid)["text"])) for aid in assistant.store.article_records())
 
 
-def test_warm_up_embeds_every_sentence_once_for_all_instances(make_fake_assistant: Any, news_corpus: Path) -> None:
+def strip_annotations(store: Any) -> None:
+    """A store as ingested before sentences were embedded at ingest: no sentence rows, no annotation version."""
+    store.delete_sentences([sid for sid, _, _ in store.sentence_index()])
+    ids = list(store.article_records())
+    store.articles.update(ids=ids, metadatas=[{"annotation": None}] * len(ids))
+
+
+def test_ingest_embeds_every_sentence_once_for_all_instances(make_fake_assistant: Any, news_corpus: Path) -> None:
     model = HashEmbedding()
     first = make_fake_assistant(news_corpus, embed_model=model)
-    first.ingest()
-    chunks_embedded = model.texts_embedded
+    report = first.ingest()
     total = sentence_count(first)
-    assert first.warm_up() == total
-    assert model.texts_embedded - chunks_embedded == total
+    assert model.texts_embedded == report.chunks_embedded + total
     assert first.store.sentences.count() == total
+    embedded = model.texts_embedded
+    assert first.warm_up() == 0
     second = make_fake_assistant(news_corpus, embed_model=model)
     assert second.warm_up() == 0
     second.ask(QUESTION)
-    assert model.texts_embedded - chunks_embedded == total, "stored sentence vectors were embedded again"
+    assert model.texts_embedded == embedded, "stored sentence vectors were embedded again"
 
 
 def test_answering_writes_its_sentence_vectors_for_the_next_asker(make_fake_assistant: Any, news_corpus: Path) -> None:
+    """On a store not yet upgraded to sentences embedded at ingest, the answerer embeds and shares them."""
     model = HashEmbedding()
     assistant = make_fake_assistant(news_corpus, embed_model=model)
     assistant.ingest()
+    strip_annotations(assistant.store)
     assert assistant.store.sentences.count() == 0
     before = model.texts_embedded
     assert not assistant.ask(QUESTION).abstained

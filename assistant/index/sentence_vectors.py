@@ -1,7 +1,10 @@
 """Sentence vectors shared through the store: each sentence is embedded once for every process.
 
-Looked up in memory, else in the store's sentence collection, else embedded now and
-written back (so CLI runs, replicas and the chat app share them).
+Ingest embeds and stores every sentence (`assistant.ingest.sync`), so for an ingested store they
+are looked up in memory, else in the store's sentence collection, and answering embeds nothing but
+the question. Only a store ingested before that (not yet upgraded by the next ingest) lacks them:
+then they are embedded now and written back (so CLI runs, replicas and the chat app share them),
+and `embedded` counts them.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ class SentenceVectors:
         self.max_items = max_items
         self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+        self.embedded = 0  # sentences this instance had to embed (none once the store is annotated)
 
     def vectors(self, sentences: list[SentenceLike]) -> np.ndarray:
         keys = [sentence_id(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]
@@ -46,7 +50,10 @@ class SentenceVectors:
         found: dict[str, Any] = self.store.sentence_vectors(list(missing)) if missing and self.store else {}
         todo = [k for k in missing if k not in found]
         if todo:
+            log.debug("embedding %d sentences without a stored vector", len(todo))
             fresh = self.embed_model.get_text_embedding_batch([missing[k].text for k in todo])
+            with self._lock:
+                self.embedded += len(todo)
             found.update(zip(todo, fresh))
             self._write_back([missing[k] for k in todo], todo, fresh)
         with self._lock:

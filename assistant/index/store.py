@@ -1,4 +1,8 @@
-"""The Chroma store: one collection of chunks (with embeddings), one of articles.
+"""The Chroma store: one collection of chunks (with embeddings), one of articles, one of sentences.
+
+Sentence rows (one vector per sentence, written at ingest) carry the sentence's notes: its
+entities and the dates it states (`SentenceNote`, as compact JSON), with the annotation version
+that made them; the article record names that version too (`ANNOTATION`).
 
 Embedded (`PersistentClient` under store_dir) by default; a Chroma server via
 `HttpClient` when `chroma_url` is set. Everything else is the same code path.
@@ -13,12 +17,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-from ..core.documents import Article, Chunk
+from ..core.documents import Article, Chunk, SentenceNote
 from ..core.errors import StoreError, StoreMismatchError
 from ..core.settings import Settings
 
 META_ID = "__store__"
 ORIGIN = "origin"  # article record key: the absolute path of its file (for sync only; never served)
+ANNOTATION = "annotation"  # article record and sentence row key: the annotation version of its sentence notes
+PIECE = "piece"  # sentence row key: a part of an over-long sentence, as a chunk holds it (vector only)
+_SYNC_ONLY = (ORIGIN, ANNOTATION)
 _PAGE = 2000
 
 
@@ -47,7 +54,7 @@ def open_client(settings: Settings) -> Any:
 
 
 class Store:
-    """Chunks and article records of one corpus."""
+    """Chunks, article records and sentence rows (vectors and notes) of one corpus."""
 
     def __init__(self, settings: Settings, embed_model_name: str, embed_dim: int) -> None:
         self.settings = settings
@@ -74,8 +81,9 @@ class Store:
 
     @property
     def sentences(self) -> Any:
-        """One vector per sentence of every article, written the first time the answerer (or
-        `Assistant.warm_up`) embeds it, so each sentence is embedded once for every process."""
+        """One vector per sentence of every article, with its notes, written at ingest (a store
+        ingested before annotations gets them from the answerer or `Assistant.warm_up` until the
+        next ingest upgrades it), so each sentence is embedded once for every process."""
         if self.mismatch is not None:
             raise self.mismatch
         return self._sentences
@@ -126,8 +134,11 @@ class Store:
     def upsert_article(self, article: Article, n_chunks: int) -> None:
         self.upsert_articles([(article, n_chunks)])
 
-    def upsert_articles(self, items: list[tuple[Article, int]], files: dict[str, str] | None = None) -> None:
-        """Article records (with their chunk counts and the file each was read from), one write per page."""
+    def upsert_articles(
+        self, items: list[tuple[Article, int]], files: dict[str, str] | None = None, annotation: int | None = None
+    ) -> None:
+        """Article records (with their chunk counts, the file each was read from and the version of the
+        annotation of their stored sentences), one write per page."""
         files = files or {}
         for i in range(0, len(items), _PAGE):
             page = items[i:i + _PAGE]
@@ -137,6 +148,7 @@ class Store:
                 meta |= {"content_hash": article.content_hash, "n_chunks": n_chunks}
                 if files.get(article.id):
                     meta[ORIGIN] = files[article.id]
+                meta[ANNOTATION] = annotation  # None removes it (an upsert keeps the keys it is not given)
                 metas.append(meta)
             self.articles.upsert(
                 ids=[a.id for a, _ in page], embeddings=[[1.0]] * len(page),
@@ -189,19 +201,52 @@ class Store:
         """(chunk id, article id, content hash) of every stored chunk of these articles."""
         return _rows_of(self.chunks, article_ids)
 
+    def chunk_spans(self, article_ids: list[str]) -> dict[str, list[tuple[str, int, int]]]:
+        """article id -> (content hash, start, end) of each of its stored chunks."""
+        out: dict[str, list[tuple[str, int, int]]] = {}
+        for i in range(0, len(article_ids), _PAGE):
+            page = article_ids[i:i + _PAGE]
+            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
+            for m in self.chunks.get(where=where, include=["metadatas"])["metadatas"]:
+                m = m or {}
+                out.setdefault(m.get("article_id", ""), []).append(
+                    (m.get("content_hash", ""), int(m.get("start", 0)), int(m.get("end", 0))))
+        return out
+
     def sentences_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
         """(sentence id, article id, content hash) of every stored sentence vector of these articles."""
         return _rows_of(self.sentences, article_ids)
 
     # --- sentences ----------------------------------------------------------------------------
     def add_sentences(self, rows: list[tuple[str, str, str, int, int]], embeddings: list[list[float]]) -> None:
-        """rows: (id, article id, content hash, start, end)."""
+        """Vectors embedded on the read path (a store not yet annotated); rows: (id, article id, content
+        hash, start, end). A row stored already is kept as it is (an ingest may have written it, with
+        its notes, since the reader looked)."""
         for i in range(0, len(rows), _PAGE):
             page = rows[i:i + _PAGE]
-            self.sentences.upsert(
+            self.sentences.add(
                 ids=[r[0] for r in page],
                 embeddings=embeddings[i:i + _PAGE],
                 metadatas=[{"article_id": a, "content_hash": h, "start": s, "end": e} for _, a, h, s, e in page],
+            )
+
+    def add_annotated_sentences(
+        self, rows: list[tuple[str, str, SentenceNote, bool]], embeddings: list[list[float]], annotation: int
+    ) -> None:
+        """Sentences with their vectors and notes; rows: (article id, content hash, note, piece), where a
+        piece is part of an over-long sentence as a chunk holds it (stored for its vector)."""
+        for i in range(0, len(rows), _PAGE):
+            page = rows[i:i + _PAGE]
+            metas = []
+            for aid, content_hash, note, piece in page:
+                meta = {"article_id": aid, "content_hash": content_hash, "start": note.start, "end": note.end,
+                        "entities": note.entities_json(), "dates": note.dates_json(), ANNOTATION: annotation,
+                        PIECE: piece}
+                metas.append(meta)
+            self.sentences.upsert(
+                ids=[sentence_id(aid, h, note.start) for aid, h, note, _ in page],
+                embeddings=embeddings[i:i + _PAGE],
+                metadatas=metas,
             )
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
@@ -209,6 +254,43 @@ class Store:
             return {}
         got = self.sentences.get(ids=ids, include=["embeddings"])
         return dict(zip(got["ids"], got["embeddings"], strict=True))
+
+    def sentence_rows(self, ids: list[str]) -> dict[str, tuple[dict[str, Any], list[float]]]:
+        """id -> (metadata, vector) of the stored sentence rows among `ids`."""
+        out: dict[str, tuple[dict[str, Any], list[float]]] = {}
+        for i in range(0, len(ids), _PAGE):
+            got = self.sentences.get(ids=ids[i:i + _PAGE], include=["metadatas", "embeddings"])
+            for sid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
+                out[sid] = (meta or {}, list(vec))
+        return out
+
+    def sentence_notes(
+        self, article_ids: Iterable[str], hashes: dict[str, str] | None = None
+    ) -> dict[str, list[SentenceNote]]:
+        """The annotated sentences of these articles, in text order, by article id: of the version
+        `hashes` names (default: the stored article's current version). An article whose sentences
+        are not annotated yet (a store ingested before annotations, not yet upgraded) is absent."""
+        ids = [i for i in dict.fromkeys(article_ids) if i != META_ID]
+        if hashes is None:
+            hashes = {}
+            for first in range(0, len(ids), _PAGE):
+                got = self.articles.get(ids=ids[first:first + _PAGE], include=["metadatas"])
+                hashes.update({i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"])})
+        out: dict[str, list[SentenceNote]] = {}
+        for first in range(0, len(ids), _PAGE):
+            page = ids[first:first + _PAGE]
+            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
+            got = self.sentences.get(where=where, include=["metadatas"])
+            for m in got["metadatas"]:
+                m = m or {}
+                aid = m.get("article_id", "")
+                if ANNOTATION not in m or m.get(PIECE) or m.get("content_hash") != hashes.get(aid):
+                    continue
+                note = SentenceNote.from_json(int(m["start"]), int(m["end"]), m.get("entities"), m.get("dates"))
+                out.setdefault(aid, []).append(note)
+        for notes in out.values():
+            notes.sort(key=lambda n: n.start)
+        return out
 
     def sentence_index(self) -> list[tuple[str, str, str]]:
         """(sentence id, article id, content hash) for every stored sentence vector."""
@@ -305,7 +387,7 @@ def _rows_of(collection: Any, article_ids: list[str]) -> list[tuple[str, str, st
 
 def _served(article_id: str, text: str, meta: dict[str, Any] | None) -> dict[str, Any]:
     """An article as readers get it: text and metadata, without where it lives on this machine."""
-    return {"id": article_id, "text": text, **{k: v for k, v in (meta or {}).items() if k != ORIGIN}}
+    return {"id": article_id, "text": text, **{k: v for k, v in (meta or {}).items() if k not in _SYNC_ONLY}}
 
 
 def sentence_id(article_id: str, content_hash: str, start: int) -> str:

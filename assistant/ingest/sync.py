@@ -1,11 +1,21 @@
 """Incremental sync of article files into the store.
 
-Order of writes per article, so that a process killed at any point loses nothing
-and leaves no duplicate once re-run: (1) upsert the new chunks under ids that
-include the content hash, (2) upsert the article record with the new hash,
-(3) delete that article's chunks with any other hash. A final sweep deletes
-chunks whose article record is missing or carries another hash (orphans of a
-killed run). Re-running converges to exactly one current set of chunks.
+Each new or changed article is chunked, annotated (its sentences, their entities and stated
+dates: `assistant.ingest.annotate`) and embedded (chunks and sentences) here, once; answering
+then embeds nothing but the question.
+
+Order of writes per batch of articles, so that a process killed at any point loses nothing
+and leaves no duplicate once re-run: (1) upsert the new chunks and sentence rows (vector and
+notes) under ids that include the content hash, (2) upsert the article record with the new
+hash and the annotation version, (3) delete that article's chunks with any other hash and its
+sentence rows that are not of the new set. A final sweep deletes chunks and sentence rows whose
+article record is missing or carries another hash (orphans of a killed run). Re-running
+converges to exactly one current set of chunks and sentences.
+
+A stored article whose record names no annotation version, or an older one (a store ingested
+before annotations), keeps its chunks and is re-annotated: its sentence rows are written (vectors
+already stored by the answerer are reused), then its record names the version, so a kill there
+converges on re-run too.
 """
 
 from __future__ import annotations
@@ -18,10 +28,12 @@ from pathlib import Path
 
 from llama_index.core.base.embeddings.base import BaseEmbedding
 
-from ..core.documents import Article, Chunk
+from ..core.documents import Article, Chunk, SentenceNote
 from ..core.errors import ArticleError
 from ..core.settings import Settings
-from ..index.store import ORIGIN, Store, now_iso
+from ..core.text import sentence_spans
+from ..index.store import ANNOTATION, ORIGIN, Store, now_iso, sentence_id
+from .annotate import ANNOTATION_VERSION, Annotator, default_annotator
 from .chunking import chunk_article
 from .reading import SUPPORTED_EXTENSIONS, read_path
 
@@ -36,6 +48,10 @@ class IngestReport:
     unchanged: int = 0
     chunks_embedded: int = 0
     chunks_total: int = 0
+    sentences_embedded: int = 0  # sentence vectors computed (stored ones reused are not counted)
+    articles_annotated: int = 0  # new, changed and re-annotated articles
+    annotate_seconds: float = 0.0  # spaCy, of `seconds`
+    embed_seconds: float = 0.0  # the embedding model (chunks and sentences), of `seconds`
     articles_total: int = 0
     seconds: float = 0.0
     problems: list[str] = field(default_factory=list)  # files that could not be ingested
@@ -53,6 +69,8 @@ class IngestReport:
             f"{self.unchanged} unchanged; "
             f"{self.chunks_embedded} chunks embedded, {self.chunks_total} in store "
             f"({self.articles_total} articles) in {self.seconds:.1f} s"
+            + (f"; {self.articles_annotated} articles annotated, {self.sentences_embedded} sentences embedded"
+               if self.articles_annotated else "")
             + (f"; {len(self.problems)} file(s) skipped" if self.problems else "")
         )
 
@@ -217,9 +235,14 @@ def sync(
     paths: list[Path] | None = None,
     rebuild: bool = False,
     progress: Progress | None = None,
+    annotator: Annotator | None = None,
 ) -> IngestReport:
     """Make the store match the corpus and uploads folders, or, given `paths`, add and update those
-    files and folders: an article whose file is gone from a folder named is removed too."""
+    files and folders: an article whose file is gone from a folder named is removed too. Stored
+    articles not annotated with this version are re-annotated (whatever `paths` names).
+
+    `annotator` (default: the process-wide spaCy one, loaded only when there is work) makes the
+    sentence notes."""
     t0 = time.perf_counter()
     report = IngestReport()
     if rebuild:
@@ -242,7 +265,13 @@ def sync(
                if aid not in articles and (rec.get("path") or aid) not in failed
                and ((rec.get("path") or aid) in seen or _owned(_origin(rec, aid, settings), scopes))]
 
-    _embed_and_store(store, embed_model, settings, todo, origins, report, progress)
+    version = annotator.version if annotator is not None else ANNOTATION_VERSION
+    stale = _unannotated(store, records, articles, {a.id for a in todo} | set(removed), version, origins)
+    if stale:
+        report.notices.append(f"re-annotating {len(stale)} articles (annotation v{version})")
+    work = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in todo]
+    work += [(a, None) for a in stale]
+    _embed_and_store(store, embed_model, settings, work, origins, report, progress, annotator, version)
     report.added = sum(1 for a in todo if a.id in new_ids)
     report.updated = len(todo) - report.added
     _sweep(store, set(removed))
@@ -284,49 +313,149 @@ def _sweep(store: Store, stale_articles: set[str]) -> None:
     store.delete_sentences([sid for sid, aid, h in store.sentence_index() if is_stale(aid, h)])
 
 
+def _unannotated(
+    store: Store, records: dict[str, dict[str, object]], articles: dict[str, Article], skip: set[str],
+    version: int, origins: dict[str, str],
+) -> list[Article]:
+    """Stored articles whose sentences lack this annotation version (and that this sync neither
+    re-chunks nor removes): as read now, else as stored (their file may be outside `paths`)."""
+    ids = [aid for aid, rec in records.items() if aid not in skip and rec.get(ANNOTATION) != version]
+    found = {aid: articles[aid] for aid in ids if aid in articles}
+    missing = [aid for aid in ids if aid not in found]
+    for first in range(0, len(missing), 200):
+        for aid, served in store.get_articles(missing[first:first + 200]).items():
+            fields = {k: served.get(k) for k in ("title", "date", "publisher", "url", "author", "path")}
+            found[aid] = Article(id=aid, text=served["text"], **fields)
+    out = []
+    for aid in ids:
+        article = found.get(aid)
+        if article is None or article.content_hash != records[aid].get("content_hash"):
+            continue  # not as stored (a record written by another version of the reader): left as it is
+        if records[aid].get(ORIGIN) and aid not in origins:
+            origins[aid] = str(records[aid][ORIGIN])
+        out.append(article)
+    return out
+
+
+Work = tuple[Article, list[Chunk] | None]  # an article and its new chunks (None: its stored chunks stay)
+
+
 def _embed_and_store(
     store: Store,
     embed_model: BaseEmbedding,
     settings: Settings,
-    todo: list[Article],
+    work: list[Work],
     origins: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
+    annotator: Annotator | None,
+    version: int,
 ) -> None:
-    planned = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in todo]
-    total = sum(len(c) for _, c in planned)
+    total = sum(len(c) for _, c in work if c)
     done = 0
     if progress and total:
         progress(0, total, "")
-    batch: list[tuple[Article, list[Chunk]]] = []
+    batch: list[Work] = []
+    stored_chunks: dict[str, int] = {}  # chunk counts of articles only re-annotated
 
     def flush() -> None:
-        nonlocal done
-        chunks = [c for _, cs in batch for c in cs]
+        nonlocal done, annotator
+        if annotator is None:
+            annotator = default_annotator()
+        chunks = [c for _, cs in batch if cs for c in cs]
+        t = time.perf_counter()
+        notes = annotator.annotate_many([a for a, _ in batch])
+        report.annotate_seconds += time.perf_counter() - t
+        rows = _sentence_rows(store, batch, notes, stored_chunks)
+        ids = [sentence_id(aid, h, note.start) for aid, h, note, _ in rows]
+        reuse = _reusable(store, ids, rows)
+        fresh = [n for n, sid in enumerate(ids) if sid not in reuse]
+        texts = {a.id: a.text for a, _ in batch}
+        t = time.perf_counter()
         vectors = embed_model.get_text_embedding_batch([c.embed_text for c in chunks]) if chunks else []
+        new = embed_model.get_text_embedding_batch(
+            [texts[rows[n][0]][rows[n][2].start:rows[n][2].end] for n in fresh]) if fresh else []
+        report.embed_seconds += time.perf_counter() - t
+        sentence_vectors = [reuse.get(sid) for sid in ids]
+        for n, vec in zip(fresh, new):
+            sentence_vectors[n] = vec
         # the writes in the crash-safe order, each for the whole batch (a write is a transaction:
         # one per article made ingest of many short articles a fifth slower than the model alone)
         store.add_chunks(chunks, vectors)
-        store.upsert_articles([(article, len(cs)) for article, cs in batch], origins)
-        batch_ids = [a.id for a, _ in batch]
+        store.add_annotated_sentences(rows, sentence_vectors, version)  # type: ignore[arg-type]
+        store.upsert_articles([(a, len(cs) if cs is not None else stored_chunks[a.id]) for a, cs in batch],
+                              origins, annotation=version)
+        rechunked = [a.id for a, cs in batch if cs is not None]
         keep = {c.id for c in chunks}
-        store.delete_chunks([cid for cid, _, _ in store.chunks_of(batch_ids) if cid not in keep])
-        # sentence vectors of an earlier version (written by the answerer) go with it
-        store.delete_sentences([sid for sid, _, h in store.sentences_of(batch_ids)
-                                if h not in {a.content_hash for a, _ in batch}])
+        store.delete_chunks([cid for cid, _, _ in store.chunks_of(rechunked) if cid not in keep])
+        # sentence rows of an earlier version, or written by the answerer for spans no longer made, go
+        current = set(ids)
+        store.delete_sentences([sid for sid, _, _ in store.sentences_of([a.id for a, _ in batch])
+                                if sid not in current])
         done += len(chunks)
         report.chunks_embedded += len(chunks)
-        if progress:
+        report.sentences_embedded += len(fresh)
+        report.articles_annotated += len(batch)
+        if progress and total:
             progress(done, total, batch[-1][0].id)
         batch.clear()
 
-    size = 0
-    for item in planned:
+    size = sentences = 0
+    for item in work:
         batch.append(item)
-        size += len(item[1])
-        if size >= settings.embed_batch_size * 4:
+        size += len(item[1] or ())
+        sentences += len(sentence_spans(item[0].text))
+        if size >= settings.embed_batch_size * 4 or sentences >= settings.embed_batch_size * 16:
             flush()
-            size = 0
+            size = sentences = 0
     if batch:
         flush()
 
+
+def _sentence_rows(
+    store: Store, batch: list[Work], notes: list[list[SentenceNote]], stored_chunks: dict[str, int]
+) -> list[tuple[str, str, SentenceNote, bool]]:
+    """(article id, content hash, note, piece) of every sentence row of the batch: each sentence, plus
+    each part of an over-long sentence as a chunk holds it (the answerer reads a chunk's sentences
+    with the same splitter, so it finds a stored vector for every one of them)."""
+    spans: dict[str, list[tuple[int, int]]] = {a.id: [(c.start, c.end) for c in cs] for a, cs in batch if cs}
+    kept = [a.id for a, cs in batch if cs is None]
+    if kept:
+        hashes = {a.id: a.content_hash for a, _ in batch}
+        for aid, found in store.chunk_spans(kept).items():
+            current = [(s, e) for h, s, e in found if h == hashes.get(aid)]
+            spans[aid] = current
+            stored_chunks[aid] = len(current)
+        for aid in kept:
+            stored_chunks.setdefault(aid, 0)
+    rows: list[tuple[str, str, SentenceNote, bool]] = []
+    for (article, _), article_notes in zip(batch, notes):
+        h = article.content_hash
+        rows += [(article.id, h, note, False) for note in article_notes]
+        starts = {note.start for note in article_notes}
+        for cs, ce in spans.get(article.id, []):
+            for s, e in sentence_spans(article.text[cs:ce]):
+                if cs + s not in starts:
+                    starts.add(cs + s)
+                    rows.append((article.id, h, _part(article_notes, cs + s, cs + e), True))
+    return rows
+
+
+def _part(notes: list[SentenceNote], start: int, end: int) -> SentenceNote:
+    """The note of a part of a sentence: what of the whole sentence's note lies in it."""
+    ents = tuple(e for n in notes for e in n.entities if start <= e.start and e.end <= end)
+    dates = tuple(d for n in notes for d in n.dates if start <= d.start and d.end <= end)
+    return SentenceNote(start, end, ents, dates)
+
+
+def _reusable(
+    store: Store, ids: list[str], rows: list[tuple[str, str, SentenceNote, bool]]
+) -> dict[str, list[float]]:
+    """Vectors already stored for the same spans (by the answerer, or by a run killed before its
+    records were written): not embedded again."""
+    stored = store.sentence_rows(ids)
+    out = {}
+    for sid, (_, _, note, _) in zip(ids, rows):
+        if sid in stored and stored[sid][0].get("end") == note.end:
+            out[sid] = stored[sid][1]
+    return out
