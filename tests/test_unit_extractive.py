@@ -84,6 +84,14 @@ def test_undated_event_says_its_date_is_not_stated_and_falls_back_to_its_id() ->
     check_quotes(answer)
 
 
+def test_a_headline_less_event_is_labelled_by_its_first_words_when_its_text_is_known() -> None:
+    with_text = sent("undated.txt", 0, 0.88, True)
+    with_text.meta = META["undated.txt"] | {"text": TEXTS["undated.txt"]}
+    answer = compose(HOW_MANY, [sent("fire-2023.txt", 1, 0.9, True), with_text], 0.7, COUNT)
+    undated = next(line for line in answer.text.splitlines() if line.endswith("[2]"))
+    assert undated.startswith("In “Seven workers were injured when scaffolding fell at the…”")
+
+
 def test_same_figure_from_two_articles_is_not_called_separate_events() -> None:
     chosen = [sent("fire-2023.txt", 1, 0.9, True), sent("same.txt", 0, 0.88, True)]
     assert not several_events(chosen, COUNT)

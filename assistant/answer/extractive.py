@@ -9,7 +9,7 @@ for, each is introduced with its article and date, so separate events stay apart
 from __future__ import annotations
 
 from ..core.answers import ABSTAIN_TEXT, Answer, Citation
-from ..core.text import stems
+from ..core.text import first_words, stems
 from .evidence import Evidence, Sentence, figures_in, numbers_in
 
 MAX_SENTENCES = 3
@@ -111,7 +111,7 @@ def compose(question: str, chosen: list[Sentence], confidence: float, kind: str 
             )
         )
         if label_dates:
-            label = meta.get("title") or sent.article_id
+            label = meta.get("title") or first_words(meta.get("text")) or sent.article_id
             when = meta.get("date") or "date not stated"
             parts.append(f"In “{label}” ({when}): {sent.text} [{n}]")
         else:
