@@ -21,13 +21,14 @@ from ..index.sentence_vectors import SentenceVectors
 from ..index.store import Store
 from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
-from .evidence import Evidence, gather
+from .evidence import Evidence, Sentence, gather
 from .extractive import abstention, compose, select
 from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
 from .prompts import Prompts
 from .query import Query, analyse
 from .retrieval import HybridRetriever
+from .short import short_answer, wanted
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
 _PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n]; pieces join back exactly
@@ -74,6 +75,7 @@ class AnswerEngine:
         else:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec)
+            answer = self._with_short(query, answer)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question
         answer.search_query = query.search_text
@@ -106,6 +108,22 @@ class AnswerEngine:
         if query.asks == "overview" and not k:  # a briefing reads further than a factoid, unless told k
             query = replace(query, k=query.k * BRIEFING_K_FACTOR)
         return query
+
+    def _with_short(self, query: Query, answer: Answer) -> Answer:
+        """Lead a one-event quoted answer with its typed short answer, when the first quote holds one."""
+        if answer.kind != "quotes" or not wanted(query) or not answer.citations or "\n" in answer.text:
+            return answer
+        first = answer.citations[0]
+        article = self.store.get_article(first.source) or {}
+        notes = self.store.sentence_notes([first.source], {first.source: article.get("content_hash", "")})
+        note = next((n for n in notes.get(first.source, []) if n.start <= first.start < n.end), None)
+        sentence = Sentence(first.source, first.start, first.end, first.quote, 0, article)
+        short = short_answer(query, sentence, note, first.number)
+        if short is None:
+            return answer
+        answer.text = f"{short.text}: {answer.text}"
+        answer.short, answer.kind = short, "factoid"
+        return answer
 
     def _condense(self, question: str, history: list[dict[str, str]]) -> str:
         return self._llm_answerer().condense(question, history)
