@@ -29,6 +29,7 @@ from .prompts import Prompts
 from .query import Query, analyse
 from .retrieval import HybridRetriever
 from .short import short_answer, wanted
+from .timeline import timeline
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
 _PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n]; pieces join back exactly
@@ -75,6 +76,10 @@ class AnswerEngine:
         else:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec)
+            if answer.kind == "quotes" and query.asks == "timeline":
+                notes = self.store.sentence_notes(list(dict.fromkeys(s.article_id for s in evidence.sentences)),
+                                                  {aid: art.get("content_hash", "") for aid, art in articles.items()})
+                answer = timeline(query, evidence.sentences, notes, answer.confidence)
             answer = self._with_short(query, answer)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question

@@ -35,8 +35,8 @@ class Citation:
 
 # "quotes": the best sentences quoted (no typed short answer); "factoid": a short answer led by it, then
 # its sentence; "briefing": central sentences of several articles, one line per article in date order;
-# "declined": the articles don't say
-KINDS = ("quotes", "factoid", "briefing", "declined")
+# "timeline": dated sentences in date order; "declined": the articles don't say
+KINDS = ("quotes", "factoid", "briefing", "timeline", "declined")
 
 
 @dataclass(frozen=True)
