@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 from ..core.answers import Answer
+from ..core.documents import SentenceNote
 from ..core.errors import EmptyStoreError
 from ..core.settings import Settings
 from ..index.sentence_vectors import SentenceVectors
@@ -77,10 +78,9 @@ class AnswerEngine:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec)
             if answer.kind == "quotes" and query.asks == "timeline":
-                notes = self.store.sentence_notes(list(dict.fromkeys(s.article_id for s in evidence.sentences)),
-                                                  {aid: art.get("content_hash", "") for aid, art in articles.items()})
+                notes = self._notes([s.article_id for s in evidence.sentences], articles)
                 answer = timeline(query, evidence.sentences, notes, answer.confidence)
-            answer = self._with_short(query, answer)
+            answer = self._with_short(query, answer, articles)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question
         answer.search_query = query.search_text
@@ -114,15 +114,19 @@ class AnswerEngine:
             query = replace(query, k=query.k * BRIEFING_K_FACTOR)
         return query
 
-    def _with_short(self, query: Query, answer: Answer) -> Answer:
+    def _notes(self, article_ids: list[str], articles: dict[str, dict[str, Any]]) -> dict[str, list[SentenceNote]]:
+        """The stored sentence notes of these retrieved articles, of the versions the answer quotes."""
+        ids = list(dict.fromkeys(article_ids))
+        return self.store.sentence_notes(ids, {aid: articles[aid].get("content_hash", "") for aid in ids})
+
+    def _with_short(self, query: Query, answer: Answer, articles: dict[str, dict[str, Any]]) -> Answer:
         """Lead a one-event quoted answer with its typed short answer, when the first quote holds one."""
         if answer.kind != "quotes" or not wanted(query) or not answer.citations or "\n" in answer.text:
             return answer
         first = answer.citations[0]
-        article = self.store.get_article(first.source) or {}
-        notes = self.store.sentence_notes([first.source], {first.source: article.get("content_hash", "")})
+        notes = self._notes([first.source], articles)
         note = next((n for n in notes.get(first.source, []) if n.start <= first.start < n.end), None)
-        sentence = Sentence(first.source, first.start, first.end, first.quote, 0, article)
+        sentence = Sentence(first.source, first.start, first.end, first.quote, 0, articles[first.source])
         short = short_answer(query, sentence, note, first.number)
         if short is None:
             return answer
