@@ -93,6 +93,12 @@ def _month_range(y: int, m: int, phrase: str) -> DateRange:
     return DateRange(date(y, m, 1).isoformat(), (nxt - timedelta(days=1)).isoformat(), phrase)
 
 
+def year_of_named_month(which: str, month: int, today: date) -> int:
+    """The year of "this October" (this year's) or "last October" (the latest October before `today`'s
+    month) said on `today`; shared by questions and by the dates articles state."""
+    return today.year if which.lower() == "this" or month < today.month else today.year - 1
+
+
 def question_date_range(question: str, today: date) -> DateRange | None:
     """The date window a question names, if any (most specific form wins); "this year" and "last
     January" are relative to `today`, which the caller's clock gives (never the system date here)."""
@@ -105,8 +111,7 @@ def question_date_range(question: str, today: date) -> DateRange | None:
         return _month_range(int(m[2]), MONTHS[m[1].lower()], m[0])
     if m := _LAST_MONTH.search(question):
         month = MONTHS[m[2].lower()]
-        year = today.year if m[1].lower() == "this" or month < today.month else today.year - 1
-        return _month_range(year, month, m[0])
+        return _month_range(year_of_named_month(m[1], month, today), month, m[0])
     if m := _REL_YEAR.search(question):
         year = today.year - (m[1].lower() == "last")
         return DateRange(f"{year}-01-01", f"{year}-12-31", m[0])

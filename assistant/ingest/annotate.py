@@ -35,7 +35,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from ..core.dates import MONTH_PATTERN, MONTHS, parse_date
+from ..core.dates import MONTH_PATTERN, MONTHS, parse_date, year_of_named_month
 from ..core.documents import Article, Entity, SentenceNote, StatedDate
 from ..core.errors import ConfigError
 from ..core.text import sentence_spans
@@ -228,20 +228,19 @@ def _day(iso: str | None) -> date | None:
 
 # --- dates ---------------------------------------------------------------------------------------
 
-_MONTH = MONTH_PATTERN  # "November", "Nov.", ...: the same month names the question dates use
-_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(?:of\s+)?((?:1[89]|20)\d{{2}})\b", re.I)
-_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,\s]*\d)", re.I)
-_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{_MONTH}(?![\s,]*\d)", re.I)
+_MONTH_YEAR = re.compile(rf"\b{MONTH_PATTERN}\s+(?:of\s+)?((?:1[89]|20)\d{{2}})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b{MONTH_PATTERN}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?![,\s]*\d)", re.I)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?{MONTH_PATTERN}(?![\s,]*\d)", re.I)
 _MONTH_ONLY = re.compile(rf"^(?:(?:the\s+)?(?:early|late|mid|end\s+of|beginning\s+of|start\s+of)[\s-]+)?"
-                         rf"(?:in\s+)?{_MONTH}$", re.I)
+                         rf"(?:in\s+)?{MONTH_PATTERN}$", re.I)
 _YEAR_ONLY = re.compile(r"^(?:(?:the|early|late|mid|in|of|year)[\s-]+)*((?:1[89]|20)\d{2})$", re.I)
 _WEEKDAYS = {name: n for n, name in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday",
                                                  "saturday", "sunday"))}
 _WEEKDAY = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b", re.I)
 _FORWARD = re.compile(r"\b(next|coming|following|upcoming|every|each|later|until|by)\b", re.I)
 _TODAY = re.compile(r"\b(today|tonight|this (?:morning|afternoon|evening))\b", re.I)
-_MONTH_OF_YEAR = re.compile(rf"\b{_MONTH}\s+(this|last)\s+year\b", re.I)
-_THIS_MONTH = re.compile(rf"\b(this|last)\s+{_MONTH}$", re.I)
+_MONTH_OF_YEAR = re.compile(rf"\b{MONTH_PATTERN}\s+(this|last)\s+year\b", re.I)
+_THIS_MONTH = re.compile(rf"\b(this|last)\s+{MONTH_PATTERN}$", re.I)
 _RELATIVE = re.compile(r"^(?:the\s+)?(this|last|previous)\s+(year|month)$", re.I)
 
 
@@ -265,8 +264,7 @@ def resolve_date(text: str, today: date | None) -> str | None:
         return f"{today.year - (m[2].lower() == 'last'):04d}-{MONTHS[m[1].lower()]:02d}"
     if m := _THIS_MONTH.search(text):  # "this October", "last October" (the latest before this month)
         month = MONTHS[m[2].lower()]
-        year = today.year if m[1].lower() == "this" or month < today.month else today.year - 1
-        return f"{year:04d}-{month:02d}"
+        return f"{year_of_named_month(m[1], month, today):04d}-{month:02d}"
     if m := _MONTH_DAY.search(text):
         return _nearest_day(MONTHS[m[1].lower()], int(m[2]), today)
     if m := _DAY_MONTH.search(text):
