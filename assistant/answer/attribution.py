@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..core.answers import ABSTAIN_TEXT, Answer, Citation, Short
+from ..core.answers import ABSTAIN_TEXT, Answer, Short
 from ..core.text import sentence_spans, stems
 from .evidence import Sentence
 from .query import Query
@@ -111,12 +111,7 @@ def attribution_answer(query: Query, sentences: list[Sentence], confidence: floa
         answer.confidence = confidence
         return answer
     sent, speaker = found
-    meta = sent.meta
-    citation = Citation(number=1, source=sent.article_id, title=meta.get("title") or None,
-                        date=meta.get("date") or None, quote=sent.text, start=sent.start, end=sent.end,
-                        publisher=meta.get("publisher") or None, url=meta.get("url") or None,
-                        score=round(sent.score, 4))
     who = speaker.text[:1].upper() + speaker.text[1:]
-    return Answer(question=query.question, text=f"{who}: {sent.text} [1]", citations=[citation],
+    return Answer(question=query.question, text=f"{who}: {sent.text} [1]", citations=[sent.citation(1)],
                   answerer="extractive", confidence=confidence, kind="factoid",
                   short=Short(speaker.text, 1, speaker.start, speaker.end))

@@ -15,7 +15,7 @@ import numpy as np
 from llama_index.core.indices.query.embedding_utils import get_top_k_mmr_embeddings
 
 from ..core.answers import Answer, Citation
-from ..core.text import first_words, stems
+from ..core.text import stems
 from .evidence import GENERIC, Sentence
 from .query import Query
 
@@ -90,17 +90,9 @@ def briefing(query: Query, sentences: list[Sentence], query_vec: list[float], co
     for aid in articles:
         quoted = []
         for sent in sorted(by_article[aid], key=lambda s: s.start):
-            citations.append(_citation(len(citations) + 1, sent))
+            citations.append(sent.citation(len(citations) + 1))
             quoted.append(f"{sent.text} [{len(citations)}]")
-        meta = by_article[aid][0].meta
-        label = meta.get("title") or first_words(by_article[aid][0].meta.get("text")) or aid
-        lines.append(f"- “{label}” ({meta.get('date') or 'date not stated'}): {' '.join(quoted)}")
+        lead = by_article[aid][0]
+        lines.append(f"- “{lead.article_label}” ({lead.meta.get('date') or 'date not stated'}): {' '.join(quoted)}")
     return Answer(question=query.question, text="\n".join(lines), citations=citations, answerer="extractive",
                   confidence=confidence, kind="briefing")
-
-
-def _citation(number: int, sent: Sentence) -> Citation:
-    meta = sent.meta
-    return Citation(number=number, source=sent.article_id, title=meta.get("title") or None,
-                    date=meta.get("date") or None, quote=sent.text, start=sent.start, end=sent.end,
-                    publisher=meta.get("publisher") or None, url=meta.get("url") or None, score=round(sent.score, 4))

@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..core.text import fold, sentence_spans, stems, tokenize
+from ..core.answers import Citation
+from ..core.text import first_words, fold, sentence_spans, stems, tokenize
 from ..index.lexical import LexicalIndex
 from ..index.sentence_vectors import SentenceVectors
 from .query import Query
@@ -62,6 +63,19 @@ class Sentence:
     score: float = 0.0
     terms: frozenset[str] = frozenset()  # question stems this sentence (or its article's title/publisher) holds
     vector: Any = None  # its embedding (numpy array), for briefings that pick central, non-redundant sentences
+
+    def citation(self, number: int) -> Citation:
+        """This sentence cited as [number]: its article's title, date and publisher, the exact span."""
+        meta = self.meta
+        return Citation(number=number, source=self.article_id, title=meta.get("title") or None,
+                        date=meta.get("date") or None, quote=self.text, start=self.start, end=self.end,
+                        publisher=meta.get("publisher") or None, url=meta.get("url") or None,
+                        score=round(self.score, 4))
+
+    @property
+    def article_label(self) -> str:
+        """How an answer names this sentence's article: its headline, else its first words, else its id."""
+        return self.meta.get("title") or first_words(self.meta.get("text")) or self.article_id
 
 
 @dataclass

@@ -8,8 +8,8 @@ for, each is introduced with its article and date, so separate events stay apart
 
 from __future__ import annotations
 
-from ..core.answers import ABSTAIN_TEXT, Answer, Citation
-from ..core.text import first_words, stems
+from ..core.answers import ABSTAIN_TEXT, Answer
+from ..core.text import stems
 from .evidence import Evidence, Sentence, figures_in, numbers_in
 
 MAX_SENTENCES = 3
@@ -95,25 +95,10 @@ def compose(question: str, chosen: list[Sentence], confidence: float, kind: str 
     if apart:
         parts.append("The articles describe separate events:")
     for n, sent in enumerate(chosen, 1):
-        meta = sent.meta
-        citations.append(
-            Citation(
-                number=n,
-                source=sent.article_id,
-                title=meta.get("title") or None,
-                date=meta.get("date") or None,
-                quote=sent.text,
-                start=sent.start,
-                end=sent.end,
-                publisher=meta.get("publisher") or None,
-                url=meta.get("url") or None,
-                score=round(sent.score, 4),
-            )
-        )
+        citations.append(sent.citation(n))
         if label_dates:
-            label = meta.get("title") or first_words(meta.get("text")) or sent.article_id
-            when = meta.get("date") or "date not stated"
-            parts.append(f"In “{label}” ({when}): {sent.text} [{n}]")
+            when = sent.meta.get("date") or "date not stated"
+            parts.append(f"In “{sent.article_label}” ({when}): {sent.text} [{n}]")
         else:
             parts.append(f"{sent.text} [{n}]")
     return Answer(

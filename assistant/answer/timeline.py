@@ -46,11 +46,7 @@ def timeline(query: Query, sentences: list[Sentence], notes: dict[str, list[Sent
     citations: list[Citation] = []
     lines = ["In date order:"]
     for n, (_, label, sent) in enumerate(chosen, 1):
-        meta = sent.meta
-        citations.append(Citation(number=n, source=sent.article_id, title=meta.get("title") or None,
-                                  date=meta.get("date") or None, quote=sent.text, start=sent.start, end=sent.end,
-                                  publisher=meta.get("publisher") or None, url=meta.get("url") or None,
-                                  score=round(sent.score, 4)))
+        citations.append(sent.citation(n))
         lines.append(f"- {label}: {sent.text} [{n}]")
     return Answer(question=query.question, text="\n".join(lines), citations=citations, answerer="extractive",
                   confidence=confidence, kind="timeline")
