@@ -136,8 +136,9 @@ class Assistant:
             return report
 
     def warm_up(self, batch: int = 16) -> int:
-        """Load the indexes and embed every sentence without a stored vector, so first questions
-        wait for nothing. The chat app runs this in the background; returns how many were embedded."""
+        """Load the indexes and embed every sentence without a stored vector (ingest embeds them all;
+        only a store written by an older version lacks some), so first questions wait for nothing;
+        returns how many were embedded."""
         from .index.sentence_vectors import embed_missing
 
         self.retriever.refresh()

@@ -213,11 +213,10 @@ def _import_gradio() -> None:
 
 
 def _warm_up(assistant: Assistant) -> None:
-    """Load the indexes and embed any sentence without a stored vector, in the background, so the
-    first questions wait for nothing (questions asked meanwhile simply share the model's lock)."""
+    """Load the lexical index in the background, so the first question waits for nothing. No sentence
+    needs embedding here: the start-up sync has just embedded (or re-annotated) every sentence, so
+    `Assistant.warm_up()` would only scan every stored sentence id to find none missing."""
     try:
-        embedded = assistant.warm_up()
-        if embedded:
-            log.info("warm-up: embedded %d sentences", embedded)
+        assistant.retriever.refresh()
     except Exception as exc:  # the first question will report it properly
         log.debug("warm-up failed: %s", exc)
