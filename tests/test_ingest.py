@@ -280,12 +280,18 @@ def test_reingest_of_unchanged_corpus_embeds_nothing(seeded, make_fake_assistant
     assert after["chunks"] == before["chunks"]
 
 
-def test_editing_one_article_reembeds_only_that_article(seeded, make_fake_assistant, tmp_path):
+def edit_one_and_reingest(seeded, make_fake_assistant, tmp_path):
+    """Snapshot the seeded store, add a sentence to one article, sync again: (before, edited file, report)."""
     corpus, store = seeded
     before = snapshot(store, tmp_path)
     edited = corpus / "003_0de35cad8aa68667.txt"
     append_sentence(edited)
-    report = make_fake_assistant(corpus, store_dir=store).ingest()
+    return before, edited, make_fake_assistant(corpus, store_dir=store).ingest()
+
+
+def test_editing_one_article_reembeds_only_that_article(seeded, make_fake_assistant, tmp_path):
+    corpus, store = seeded
+    before, edited, report = edit_one_and_reingest(seeded, make_fake_assistant, tmp_path)
     new_version = read_path(edited).articles[0]
     new_chunks = chunk_article(new_version, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 0, 4)
@@ -427,10 +433,7 @@ def test_asking_embeds_only_the_question(make_fake_assistant, news_corpus, seed_
 
 def test_editing_an_article_reannotates_and_reembeds_only_its_sentences(seeded, make_fake_assistant, tmp_path):
     corpus, store = seeded
-    before = snapshot(store, tmp_path)
-    edited = corpus / "003_0de35cad8aa68667.txt"
-    append_sentence(edited)
-    report = make_fake_assistant(corpus, store_dir=store).ingest()
+    before, edited, report = edit_one_and_reingest(seeded, make_fake_assistant, tmp_path)
     new_text = read_path(edited).articles[0].text
     assert (report.articles_annotated, report.sentences_embedded) == (1, len(sentence_spans(new_text)))
     after = snapshot(store, tmp_path)
