@@ -26,7 +26,7 @@ _INVERTED = re.compile(rf"[,”\"]\s+(?:{_VERBS})\s+(?P<who>[A-Z][^,.;:“”\"]
 _TRAILING = re.compile(rf"[,”\"]\s+(?P<who>[^,;“”\"]{{2,60}}?)\s+(?:has |have |had |also )?(?:{_VERBS})\W*$")
 _SUBJECT = re.compile(rf"^(?P<who>.+?)\s+(?:has |have |had |also |later |then )?(?:{_VERBS})\b")
 _APPOSITIVE = re.compile(r",[^,]*,")
-SUBJECT_WORDS = 8  # a speaker named before the verb is a short noun phrase, once clauses between commas go
+SUBJECT_WORDS = 8  # a speaker before the verb is a short noun phrase once clauses between commas go (design bound)
 _LEAD_WORDS = re.compile(r"^(?:however|meanwhile|additionally|notably|also|in response|on \w+)[, ]+", re.I)
 
 
@@ -73,7 +73,7 @@ def claimed_sentence(claim: str, sentences: list[Sentence]) -> Sentence | None:
     return best if len(words & stems(best.text)) / len(words) >= CLAIM_MATCH else None
 
 
-CLAIM_MATCH = 0.5  # share of the claim's words the sentence must hold to be the one that states it
+CLAIM_MATCH = 0.5  # the sentence must hold most (half) of the claim's words to state it; a design bound, not tuned
 
 
 def attribute(sentence: Sentence) -> tuple[Sentence, Speaker] | None:

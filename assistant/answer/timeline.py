@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from ..core.answers import Answer, Citation
 from ..core.documents import SentenceNote
-from .briefing import candidates
+from .briefing import UNDATED, candidates
 from .evidence import Sentence
 from .query import Query
 
-TIMELINE_EVENTS = 8  # a timeline stays readable at a glance; longer ones are a briefing's job
-UNDATED = "9999"
+TIMELINE_EVENTS = 8  # a design bound for readability (not calibrated): longer histories are a briefing's job
 
 
 def dated(sentence: Sentence, note: SentenceNote | None) -> tuple[str, str]:
