@@ -31,6 +31,7 @@ from .query import Query, analyse
 from .retrieval import HybridRetriever
 from .short import short_answer, wanted
 from .timeline import timeline
+from .verdict import verdict_answer
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
 _PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n]; pieces join back exactly
@@ -159,6 +160,8 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
         return _declined(question, "The closest passages do not answer this question.", strength)
     if query.asks == "overview":
         return briefing(query, evidence.sentences, query_vec, strength)
+    if query.asks in ("yesno", "comparison") and (verdict := verdict_answer(query, evidence, strength)):
+        return verdict
     return compose(question, select(evidence, query.kind), strength, query.kind, query.date_range is not None)
 
 

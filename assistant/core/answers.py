@@ -34,9 +34,11 @@ class Citation:
 
 
 # "quotes": the best sentences quoted (no typed short answer); "factoid": a short answer led by it, then
-# its sentence; "briefing": central sentences of several articles, one line per article in date order;
-# "timeline": dated sentences in date order; "declined": the articles don't say
-KINDS = ("quotes", "factoid", "briefing", "timeline", "declined")
+# its sentence; "list": every distinct answer of the asked type, each cited; "briefing": central sentences
+# of several articles, one line per article in date order; "timeline": dated sentences in date order;
+# "yesno": a verdict ("Yes"/"No") a cited sentence states or the dates settle, or each side's evidence
+# without one; "declined": the articles don't say
+KINDS = ("quotes", "factoid", "list", "briefing", "timeline", "yesno", "declined")
 
 
 @dataclass(frozen=True)
