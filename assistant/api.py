@@ -112,11 +112,12 @@ class Assistant:
         with self._lock:
             if self._engine is None:
                 from .answer.engine import AnswerEngine
+                from .answer.parse import QuestionParser
 
                 self._engine = AnswerEngine(
                     settings=self.settings, store=self.store, retriever=self.retriever,
                     embed_model=self.embed_model, sentence_vectors=self.sentence_vectors,
-                    llm=lambda: self.llm, prompts=self.prompts, clock=self.clock,
+                    llm=lambda: self.llm, prompts=self.prompts, clock=self.clock, parser=QuestionParser(),
                 )
             return self._engine
 

@@ -2,6 +2,10 @@
 
     python benchmarks/multihop.py            # subset_250.jsonl: 200 answerable + 50 null queries
     python benchmarks/multihop.py --all      # all 2,556 queries
+    python benchmarks/multihop.py --dev      # the calibration slice: 200 non-null + 50 null with qid > 389
+
+Constants of the answerers are calibrated on `--dev` (and the project's own question sets) only, never on
+subset_250 (qid 1-389), which is the reported set.
 
 Reads the benchmark folder given by --data, else $MULTIHOP_RAG_DIR, else
 `../shared/benchmarks/multihop-rag` beside the repository. Ingests its corpus
@@ -27,7 +31,7 @@ DEFAULT_DATA = "../shared/benchmarks/multihop-rag"  # relative to the repository
 sys.path.insert(0, str(ROOT))
 
 from assistant.evaluation.metrics import hit_at, recall_at, reciprocal_rank, summary  # noqa: E402
-from assistant.evaluation.questions import load_questions, resolve_titles  # noqa: E402
+from assistant.evaluation.questions import Question, load_questions, resolve_titles  # noqa: E402
 
 TYPES = ("inference", "comparison", "temporal")
 # Paper (arXiv:2401.15391), generation accuracy with retrieved chunks / with the ground-truth evidence
@@ -43,6 +47,8 @@ BASELINE_QA = {  # paper-rule accuracy: naive extractive, CitationQueryEngine + 
 }
 
 
+DEV_AFTER_QID = 389  # subset_250 ends at qid 389; the dev slice starts after it, so the two never overlap
+DEV_ANSWERABLE, DEV_NULL = 200, 50  # the dev slice's shape mirrors subset_250's (its README)
 LAST_ARTICLE_DATE = "2023-12-26"  # newest publication date in the MultiHop-RAG corpus (its README)
 
 
@@ -50,6 +56,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", help=f"MultiHop-RAG folder (default $MULTIHOP_RAG_DIR or {DEFAULT_DATA})")
     p.add_argument("--all", action="store_true", help="all 2,556 queries instead of subset_250.jsonl")
+    p.add_argument("--dev", action="store_true",
+                   help=f"the calibration slice: the first {DEV_ANSWERABLE} non-null and {DEV_NULL} null queries "
+                        f"with qid > {DEV_AFTER_QID} (never subset_250)")
     p.add_argument("--limit", type=int, help="only the first N queries")
     p.add_argument("--k", type=int, default=10, help="chunks per question (default 10, as in the paper)")
     p.add_argument("--answerer", choices=["extractive", "llm"])
@@ -61,11 +70,39 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
+def dev_slice(questions: list[Question]) -> list[Question]:
+    """The calibration slice: the first answerable and null queries after subset_250's last qid, in qid order."""
+    later = [q for q in questions if int(q.id.removeprefix("mh")) > DEV_AFTER_QID]
+    answerable = [q for q in later if q.answerable][:DEV_ANSWERABLE]
+    null = [q for q in later if not q.answerable][:DEV_NULL]
+    return sorted(answerable + null, key=lambda q: int(q.id.removeprefix("mh")))
+
+
 def rows_by_type(results: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     groups: dict[str, list[dict[str, Any]]] = {t: [r for r in results if r["type"] == t] for t in TYPES}
     groups["all non-null"] = [r for r in results if r["answerable"]]
     groups["null"] = [r for r in results if not r["answerable"]]
     return {name: rows for name, rows in groups.items() if rows}
+
+
+def verdict_of(row: dict[str, Any]) -> str | None:
+    """The verdict a yes/no answer gives ("yes"/"no"), read from the answer's shape, else None."""
+    answer = row.get("answer") or {}
+    if answer.get("kind") != "yesno":
+        return None
+    head = str(answer.get("text") or "").split(".", 1)[0].strip().lower()
+    return head if head in ("yes", "no") else None
+
+
+def verdict_counts(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """Yes/no answers with a verdict and without one (the evidence of each side only), and how many
+    verdicts on questions whose gold is a bare yes or no were right."""
+    yesno = [r for r in rows if (r.get("answer") or {}).get("kind") == "yesno"]
+    given = [r for r in yesno if verdict_of(r)]
+    judged = [r for r in given if [a.strip(" .").lower() for a in r["gold_answers"]] in (["yes"], ["no"])]
+    right = [r for r in judged if verdict_of(r) == r["gold_answers"][0].strip(" .").lower()]
+    return {"given": len(given), "withheld": len(yesno) - len(given),
+            "verdict_right": f"{len(right)}/{len(judged)}" if judged else "–"}
 
 
 def figures(rows: list[dict[str, Any]]) -> dict[str, float | None]:
@@ -90,7 +127,7 @@ def figures(rows: list[dict[str, Any]]) -> dict[str, float | None]:
         "null_declined": mean([r["verdicts"]["abstained"] for r in null]) if null else None,
         "cited": mean([r["verdicts"]["citations"] > 0 for r in answerable]) if answerable else None,
         "p50": statistics.median([r["seconds"] for r in rows]) if rows else None,
-    }
+    } | verdict_counts(rows)
 
 
 def _f(x: float | None, digits: int = 3) -> str:
@@ -103,19 +140,20 @@ def markdown(results: list[dict[str, Any]], corpus: str, queries: str, k: int) -
         f"MultiHop-RAG, `{queries}` over `{corpus}`, top-{k} chunks; document-level retrieval "
         "(gold = the evidence articles).", "",
         "| type | n | hit@4 | hit@10 | MRR@10 | all gold@10 | paper-rule acc. | strict acc. | declined | "
-        "cites | median s | baseline paper-rule (extractive / LLM) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "cites | verdict given / withheld | verdicts right | median s | baseline paper-rule (extractive / LLM) |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for name, rows in groups.items():
         f = figures(rows)
         base = BASELINE_QA.get(name)
         cells = [name, str(f["n"])] + [_f(f[key]) for key in ("hit@4", "hit@10", "mrr@10", "all@10", "paper",
                                                             "strict", "declined", "cited")]
-        cells += [_f(f["p50"], 2), f"{base[0]:.3f} / {base[1]:.3f}" if base else "–"]
+        cells += [f"{f['given']} / {f['withheld']}", str(f["verdict_right"]), _f(f["p50"], 2),
+                  f"{base[0]:.3f} / {base[1]:.3f}" if base else "–"]
         lines.append("| " + " | ".join(cells) + " |")
     allf = figures(results)
     cells = ["all", str(allf["n"]), "", "", "", "", _f(allf["paper"]), "", _f(allf["declined"]), "",
-             _f(allf["p50"], 2), ""]
+             f"{allf['given']} / {allf['withheld']}", str(allf["verdict_right"]), _f(allf["p50"], 2), ""]
     lines += [
         "| " + " | ".join(cells) + " |",
         "",
@@ -140,7 +178,13 @@ def markdown(results: list[dict[str, Any]], corpus: str, queries: str, k: int) -
         "makes retrieval far easier.",
         "- The paper rule counts any shared lower-cased whitespace token, so an answer holding both \"yes\" "
         "and \"no\" is right for either gold; strict accuracy (gold contained as whole words, a yes/no gold "
-        "must not meet its opposite) is the figure to trust. For null queries the paper-rule column counts "
+        "must not meet its opposite) is the figure to trust. The rule splits on whitespace only, as the "
+        "paper's script does after pulling the bare answer out of its LLM's reply; our yes/no answers begin "
+        "\"Yes.\" or \"No.\", whose token \"yes.\" never equals \"yes\", so a verdict counts under strict "
+        "accuracy and in the verdicts-right column, not under the paper rule.",
+        "- Verdicts: \"given\" counts yes/no answers that say Yes or No (a cited sentence or the articles' dates "
+        "settle it); \"withheld\" those that give each part's evidence without a verdict; \"verdicts right\" "
+        "counts given verdicts matching a bare yes/no gold. For null queries the paper-rule column counts "
         "declining as right (the gold answer is \"Insufficient information.\").",
     ]
     return "\n".join(lines) + "\n"
@@ -150,12 +194,13 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     data = Path(args.data or os.environ.get("MULTIHOP_RAG_DIR") or ROOT / DEFAULT_DATA)
     corpus = data / "corpus.json" if (data / "corpus.json").exists() else data / "facts_corpus.jsonl"
-    queries = data / ("queries.jsonl" if args.all else "subset_250.jsonl")
+    queries = data / ("queries.jsonl" if args.all or args.dev else "subset_250.jsonl")
     for path in (corpus, queries):
         if not path.exists():
             print(f"error: {path} not found; pass --data or set MULTIHOP_RAG_DIR", file=sys.stderr)
             return 2
-    out = Path(args.out or ROOT / "eval-out" / ("multihop-all" if args.all else "multihop-subset"))
+    name = "multihop-dev" if args.dev else "multihop-all" if args.all else "multihop-subset"
+    out = Path(args.out or ROOT / "eval-out" / name)
 
     from assistant.api import Assistant
     from assistant.core.offline import prepare_offline
@@ -172,17 +217,21 @@ def main(argv: list[str] | None = None) -> int:
     assistant = Assistant(settings, clock=lambda: today)
     ingest(assistant, progress=True)
 
-    questions = load_questions(queries)[: args.limit] if args.limit else load_questions(queries)
+    questions = load_questions(queries)
+    if args.dev:
+        questions = dev_slice(questions)
+    questions = questions[: args.limit] if args.limit else questions
     missing = resolve_titles(questions, assistant.store.article_records())
     if missing:
         print(f"warning: {len(missing)} evidence title(s) not found in the corpus", file=sys.stderr)
     results = run_questions(assistant, questions, k=args.k, answerer=args.answerer)
     summ = summary(results)
-    summ["run"] = {"set": queries.name, "corpus": corpus.name, "k": args.k, "answerer": settings.answerer,
+    set_name = f"{queries.name} dev slice (qid > {DEV_AFTER_QID})" if args.dev else queries.name
+    summ["run"] = {"set": set_name, "corpus": corpus.name, "k": args.k, "answerer": settings.answerer,
                    "today": args.today}
     write_outputs(out, results, summ)
-    write_report(out, results, summ, title=f"MultiHop-RAG {queries.name}")
-    table = markdown(results, corpus.name, queries.name, args.k)
+    write_report(out, results, summ, title=f"MultiHop-RAG {set_name}")
+    table = markdown(results, corpus.name, set_name, args.k)
     (out / "multihop.md").write_text(table, encoding="utf-8")
     by_type = {name: figures(rows) for name, rows in rows_by_type(results).items()}
     (out / "multihop.json").write_text(json.dumps(by_type, indent=2) + "\n", encoding="utf-8")

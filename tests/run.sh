@@ -23,22 +23,50 @@ fi
 .venv/bin/cog --check --diff --check-fail-msg='the docs are out of date: run cog -r README.md docs/cli.md' \
   README.md docs/cli.md
 .venv/bin/python -m pytest -q "$@"
-# eval_gate SET FLOOR...: evaluate a question set on a fresh store (over corpus/, read only) and fail under floors
+# eval_gate [--corpus PATH] SET FLOOR...: evaluate a question set on a fresh store and fail under floors; the
+# articles are corpus/ (read only) unless --corpus names the folder or file the set is written over
 eval_gate() {
+  corpus=""
+  if [ "$1" = "--corpus" ]; then corpus=$2; shift 2; fi
   set_file=$1; shift
   gate=$(mktemp -d)
   floors=""
   for f in "$@"; do floors="$floors --fail-under $f"; done
   # shellcheck disable=SC2086
-  ASSISTANT_STORE_DIR="$gate/store" .venv/bin/assistant eval "$set_file" --out "$gate/out" --no-progress $floors
+  ASSISTANT_STORE_DIR="$gate/store" .venv/bin/assistant eval "$set_file" ${corpus:+--corpus "$corpus"} \
+    --out "$gate/out" --no-progress $floors
   rm -rf "$gate"
 }
-# regression gate: the project's own question set, floors just under what the product measures
-# (measured: answer_accuracy 1.000, hit@1 0.927, mrr@10 0.957, citation precision/recall 0.980/0.933,
-# quote faithfulness 1.000, abstention precision/recall 1.000/1.000; each floor lets about one question slip)
-eval_gate tests/questions.jsonl answer_accuracy=0.97 accuracy_all=0.97 hit@1=0.89 hit@5=0.97 mrr@10=0.93 \
-  recall@5=0.97 citation_precision=0.95 citation_recall=0.9 quote_faithfulness=1.0 \
-  abstention_precision=0.85 abstention_recall=0.83
+# The targets of issue 9 (typed answers) for the own and the MultiHop-RAG fixture sets. Today's engine does not
+# reach them yet, so the gates below hold today's figures; `ISSUE9_TARGETS=1 sh tests/run.sh` also gates on these.
+ISSUE9_TARGET_FLOORS="short_accuracy=0.95 short_in_quote=1.0 quote_faithfulness=1.0 abstention_precision=0.9 \
+abstention_recall=0.9"
+# regression gate: the project's own question set (99: q01-q47, the calibration set, and k01-k52, every answer
+# kind with short golds, 12 on-topic unanswerable, 5 "who said that"), floors just under what today's engine
+# measures (measured while the issue-9 engine work was in progress: answer_accuracy 0.852 (81 answerable),
+# accuracy_all 0.848 (99), hit@1 0.938, hit@5 1.000, mrr@10 0.963, recall@5 0.998, citation precision/recall
+# 0.975/0.917, quote faithfulness 1.000 (126 citations), abstention precision/recall 0.882/0.833 (18
+# unanswerable), short_accuracy 0.673 (55 short golds), short_precision 0.822 (45 shorts given),
+# short_in_quote 1.000 (48); each floor lets about one question slip, quotes and shorts must stay exact)
+eval_gate tests/questions.jsonl answer_accuracy=0.84 accuracy_all=0.83 hit@1=0.92 hit@5=0.98 mrr@10=0.95 \
+  recall@5=0.98 citation_precision=0.96 citation_recall=0.9 quote_faithfulness=1.0 \
+  abstention_precision=0.83 abstention_recall=0.77 short_accuracy=0.65 short_precision=0.79 short_in_quote=1.0
+# MultiHop-RAG fixture gate: 36 questions over 15 facts-corpus articles (tests/data/multihop_facts), same way
+# (measured: answer_accuracy 0.767 (30 answerable), accuracy_all 0.750 (36), hit@1 0.933, hit@5 1.000,
+# mrr@10 0.961, recall@5 0.983, citation precision/recall 0.911/0.872, quote faithfulness 1.000 (49),
+# abstention precision/recall 0.800/0.667 (6 unanswerable), short_accuracy 0.550 (20 short golds),
+# short_precision 0.733 (15 given), short_in_quote 1.000 (16); each floor lets about one question slip)
+eval_gate --corpus tests/data/multihop_facts/articles.jsonl tests/questions_multihop_facts.jsonl \
+  answer_accuracy=0.73 accuracy_all=0.72 hit@1=0.89 hit@5=0.96 mrr@10=0.93 recall@5=0.95 \
+  citation_precision=0.87 citation_recall=0.84 quote_faithfulness=1.0 abstention_precision=0.66 \
+  abstention_recall=0.5 short_accuracy=0.5 short_precision=0.66 short_in_quote=1.0
+if [ "${ISSUE9_TARGETS:-}" = 1 ]; then
+  # shellcheck disable=SC2086
+  eval_gate tests/questions.jsonl $ISSUE9_TARGET_FLOORS
+  # shellcheck disable=SC2086
+  eval_gate --corpus tests/data/multihop_facts/articles.jsonl tests/questions_multihop_facts.jsonl \
+    $ISSUE9_TARGET_FLOORS
+fi
 # held-out gate: the set written blind and never tuned on (30 questions; h19-h30 were added blind before the
 # answer-engine work of issue 9), same way, fresh store; floors just under what today's engine measures
 # (measured: answer_accuracy 0.880 (25 answerable), accuracy_all 0.800 (30), hit@1 0.880, hit@5 1.000,

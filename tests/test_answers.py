@@ -50,8 +50,16 @@ def check_citations(assistant: Any, answer: Any) -> None:
         assert c.quote.strip() == c.quote and len(c.quote) > 10
 
 
+# k01-k52 (every answer kind, issue 9) that the engine did not yet answer right, citing a gold article, when they
+# joined this set (`assistant eval tests/questions.jsonl --corpus corpus`, during the issue-9 engine work): the
+# engine work is meant to fix them, so they may pass (not strict); drop an id once it does
+ISSUE9_OPEN = {"k07", "k17", "k28", "k29", "k30", "k32", "k33", "k34", "k35", "k43", "k44", "k47", "k48", "k51"}
+CASES = [pytest.param(q, id=q["id"], marks=[pytest.mark.xfail(reason="issue 9: not reached yet", strict=False)]
+                      if q["id"] in ISSUE9_OPEN else []) for q in QUESTIONS]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("record", QUESTIONS, ids=[q["id"] for q in QUESTIONS])
+@pytest.mark.parametrize("record", CASES)
 def test_question_set_answer_is_right_and_exactly_cited(seed_assistant: Any, record: dict[str, Any]) -> None:
     answer = ask_with_history(seed_assistant, record)
     check_citations(seed_assistant, answer)
@@ -68,9 +76,23 @@ def test_question_set_answer_is_right_and_exactly_cited(seed_assistant: Any, rec
 
 def test_question_set_covers_every_kind_the_issue_asks_for() -> None:
     types = [q["type"] for q in QUESTIONS]
-    assert len(QUESTIONS) >= 40
-    assert types.count("unanswerable") >= 5 and types.count("followup") >= 3
-    assert {"single", "multi", "comparison", "temporal", "events"} <= set(types)
+    assert len(QUESTIONS) >= 87  # the first 47, then at least 40 more (issue 9)
+    assert {"single", "multi", "comparison", "temporal", "events", "list", "summary", "timeline", "yesno",
+            "followup", "unanswerable"} <= set(types)
+    # on-topic unanswerable: the articles discuss the subject but not the asked fact (each says why in a note)
+    assert sum(1 for q in QUESTIONS if not q["answerable"] and q.get("note")) >= 10
+    who_said = [q for q in QUESTIONS if q["type"] == "followup" and q["question"].startswith("Who")]
+    assert len(who_said) >= 5 and all(q["history"] and q.get("short") for q in who_said)
+    assert sum(1 for q in QUESTIONS if q.get("short")) >= 40
+
+
+def test_multihop_fixture_set_covers_the_kinds_the_issue_asks_for() -> None:
+    path = Path(__file__).parent / "questions_multihop_facts.jsonl"
+    records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    types = [q["type"] for q in records]
+    assert len(records) >= 12 and {"list", "yesno", "timeline"} <= set(types)
+    assert types.count("unanswerable") >= 3 and sum(1 for q in records if q.get("short")) >= 8
+    assert {q["id"] for q in records}.isdisjoint(q["id"] for q in QUESTIONS)
 
 
 @pytest.mark.slow

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from assistant.evaluation.matching import short_matches
 from assistant.evaluation.metrics import METRICS
 from assistant.evaluation.questions import (
     UNRESOLVED,
@@ -57,6 +58,52 @@ def test_jsonl_yaml_and_csv_sets_load_the_same_questions(tmp_path: Path) -> None
     q1, q2 = sets[0]
     assert q1.answers == ["five", "5"] and q1.history == ["first?", "second?"] and q1.answerable
     assert not q2.answerable and q2.answers == [] and q2.type == "unanswerable"
+
+
+def test_gold_short_answer_loads_from_every_format_and_only_on_answerable_questions(tmp_path: Path) -> None:
+    (tmp_path / "s.jsonl").write_text(json.dumps({"id": "a", "question": "When?", "answers": ["2009"],
+                                                  "short": " 2009 "}) + "\n"
+                                      + json.dumps({"id": "b", "question": "Why?", "answers": ["x"]}) + "\n")
+    (tmp_path / "s.yaml").write_text("- id: a\n  question: When?\n  answers: ['2009']\n  short: 2009\n"
+                                     "- id: b\n  question: Why?\n  answers: [x]\n")
+    (tmp_path / "s.csv").write_text("id,question,answers,short\na,When?,2009,2009\nb,Why?,x,\n")
+    sets = [load_questions(tmp_path / name) for name in ("s.jsonl", "s.yaml", "s.csv")]
+    assert sets[0] == sets[1] == sets[2]
+    assert [q.short for q in sets[0]] == ["2009", None]
+    assert sets[0][0].to_dict()["short"] == "2009" and "short" not in sets[0][1].to_dict()
+    with pytest.raises(QuestionSetError, match="unanswerable question has no 'short'"):
+        parse_records([{"id": "x", "question": "What?", "answerable": False, "short": "x"}])
+    with pytest.raises(QuestionSetError, match="'short' must be a string"):
+        parse_records([{"id": "x", "question": "What?", "answers": ["a"], "short": ["a"]}])
+
+
+def test_every_factoid_of_the_project_sets_has_a_short_gold_that_its_answers_accept() -> None:
+    for path in (QUESTIONS, ROOT / "tests" / "questions_multihop_facts.jsonl"):
+        for q in load_questions(path):
+            if q.short:
+                assert q.answerable and any(short_matches(q.short, gold) for gold in q.answers), (path, q.id)
+
+
+def project_set_texts() -> dict[Path, dict[str, str]]:
+    """Each project question set with the raw text of the articles its gold ids name."""
+    seed = {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "corpus").glob("*.txt")}
+    fixture = ROOT / "tests" / "data" / "multihop_facts" / "articles.jsonl"
+    facts = {f"{fixture.name}#{n}": json.loads(line)["body"]
+             for n, line in enumerate(fixture.read_text(encoding="utf-8").splitlines(), 1)}
+    return {QUESTIONS: seed, ROOT / "tests" / "questions_heldout.jsonl": seed,
+            ROOT / "tests" / "questions_multihop_facts.jsonl": facts}
+
+
+def test_gold_answers_are_written_in_their_gold_articles() -> None:
+    for path, texts in project_set_texts().items():
+        for q in load_questions(path):
+            assert all(s in texts for s in q.sources), (path.name, q.id, q.sources)
+            if not q.answerable:
+                continue
+            golds = [g for g in q.answers if g not in ("Yes", "No")]
+            found = [g for g in golds if any(g in texts[s] for s in q.sources)]
+            assert found == golds if q.all_answers else (found or not golds), (path.name, q.id, golds)
+            assert q.short is None or any(q.short in texts[s] for s in q.sources), (path.name, q.id, q.short)
 
 
 def test_a_set_with_an_answerable_question_without_answers_is_refused() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from assistant.evaluation.matching import answer_correct, answer_matches, normalize, token_overlap
+from assistant.evaluation.matching import answer_correct, answer_matches, normalize, short_matches, token_overlap
 from assistant.evaluation.metrics import (
     check_floors,
     compare,
@@ -17,12 +17,15 @@ from assistant.evaluation.metrics import (
     recall_at,
     reciprocal_rank,
     score,
+    short_correct,
+    short_in_quote,
     summarize,
     summary,
 )
 from assistant.evaluation.questions import Question
 
-TEXTS = {"A": "Alpha one. Alpha two.", "B": "Beta one. Beta two.", "C": "Gamma."}
+TEXTS = {"A": "Alpha one. Alpha two.", "B": "Beta one. Beta two.", "C": "Gamma.",
+         "S": "Kataib Hezbollah confirmed eight deaths. Lloyd Austin III spoke on Friday."}
 
 
 def cite(number: int, source: str, start: int, end: int, quote: str | None = None) -> dict[str, Any]:
@@ -225,3 +228,91 @@ def test_compare_lists_flips_both_ways_and_metric_changes() -> None:
     assert result["metrics"]["answer_accuracy"]["change"] == pytest.approx(-0.25)
     assert result["metrics"]["hit@1"]["change"] is None
     assert result["common_questions"] == 5
+
+
+# --- short answers -------------------------------------------------------------------------------
+
+S_FIRST = (0, TEXTS["S"].index(" Lloyd"))  # "Kataib Hezbollah confirmed eight deaths."
+S_SECOND = (S_FIRST[1] + 1, len(TEXTS["S"]))  # "Lloyd Austin III spoke on Friday."
+
+
+def short(text: str, citation: int = 1, shift: int = 0) -> dict[str, Any]:
+    """A short answer at the first place `text` is written in article S (moved by `shift`)."""
+    start = TEXTS["S"].index(text) + shift
+    return {"text": text, "citation": citation, "start": start, "end": start + len(text)}
+
+
+def short_row(q: Question, sh: dict[str, Any] | None, span: tuple[int, int] = S_FIRST,
+              abstained: bool = False) -> dict[str, Any]:
+    citations = [] if abstained else [cite(1, "S", *span)]
+    answer = {"text": "The articles don't say." if abstained else "An answer [1].", "abstained": abstained,
+              "citations": citations, "retrieved": ["S"], "short": sh}
+    return {"id": q.id, "type": q.type, "answerable": q.answerable, "question": q.question, "answer": answer,
+            "verdicts": score(q, answer, TEXTS, 1.0)}
+
+
+S1 = Question("s1", "How many died?", answers=["8"], sources=["S"], short="eight")
+S2 = Question("s2", "Who spoke?", answers=["Lloyd Austin", "Austin"], sources=["S"], short="Lloyd Austin")
+S3 = Question("s3", "When did he speak?", answers=["Friday"], sources=["S"], short="Friday")
+S4 = Question("s4", "Which country?", answers=["Iran"], sources=["S"], short="Iran")
+S5 = Question("s5", "Which group?", answers=["Kataib Hezbollah"], sources=["S"], short="Hezbollah")
+S6 = Question("s6", "Unknowable?", answerable=False, type="unanswerable")
+S7 = Question("s7", "What happened?", answers=["spoke"], sources=["S"])
+
+
+def short_set() -> list[dict[str, Any]]:
+    return [
+        short_row(S1, short("eight")),  # right, inside its quote
+        short_row(S2, short("Lloyd Austin III"), S_SECOND),  # right: the gold is inside the short; in quote
+        short_row(S3, short("Kataib Hezbollah"), S_SECOND),  # wrong, and outside the quote it cites
+        short_row(S4, None),  # no short: wrong for accuracy, left out of precision
+        short_row(S5, None, abstained=True),  # declined: wrong
+        short_row(S6, short("eight", shift=1)),  # unanswerable: no accuracy verdict; offsets one off
+        short_row(S7, short("Friday"), S_SECOND),  # no short gold: only short_in_quote applies
+    ]
+
+
+def test_short_matches_either_way_on_whole_folded_words() -> None:
+    assert short_matches("Austin", "Lloyd Austin III") and short_matches("Lloyd Austin III", "Austin")
+    assert short_matches("EIGHT", "8") and short_matches("Muḥandis", "al-Muhandis")
+    assert not short_matches("Iranian", "Iran") and not short_matches("Iraq", "Iran")
+    assert not short_matches("", "Iran") and not short_matches("the", "the Green Zone")
+
+
+def test_short_is_right_when_it_matches_the_short_gold_or_any_accepted_answer() -> None:
+    q = Question("x", "Who?", answers=["Defense Secretary", "Lloyd Austin"], short="Lloyd Austin III")
+    assert short_correct("Defense Secretary", q) and short_correct("Austin", q)
+    assert not short_correct("Kirby", q)
+
+
+def test_short_verdicts_of_each_hand_made_question() -> None:
+    v = [r["verdicts"] for r in short_set()]
+    assert [x["short_correct"] for x in v] == [True, True, False, False, False, None, None]
+    assert [x["short_in_quote"] for x in v] == [True, True, False, None, None, False, True]
+    assert [x["short"] for x in v] == ["eight", "Lloyd Austin III", "Kataib Hezbollah", None, None, "eight",
+                                       "Friday"]
+
+
+def test_short_summary_figures_by_hand() -> None:
+    values, support = summarize(short_set())
+    assert values["short_accuracy"] == pytest.approx(2 / 5)  # s1, s2 of s1-s5
+    assert values["short_precision"] == pytest.approx(2 / 3)  # s1, s2 of the three that gave a short
+    assert values["short_in_quote"] == pytest.approx(3 / 5)  # s1, s2, s7 of the five shorts
+    assert [support[m] for m in ("short_accuracy", "short_precision", "short_in_quote")] == [5, 3, 5]
+    assert summarize(hand_made_set())[0]["short_accuracy"] is None  # no short golds: nothing to measure
+
+
+def test_short_in_quote_needs_its_own_citation_an_exact_quote_and_the_exact_span() -> None:
+    right = cite(1, "S", *S_FIRST)
+    assert short_in_quote(short("eight"), [right], TEXTS)
+    assert not short_in_quote(short("eight", citation=2), [right], TEXTS)  # no citation [2]
+    assert not short_in_quote(short("eight"), [cite(1, "S", *S_FIRST, quote="Kataib")], TEXTS)  # bad quote
+    assert not short_in_quote(dict(short("eight"), text="Eight"), [right], TEXTS)  # text is not the span
+    assert not short_in_quote({"text": "eight", "citation": 1}, [right], TEXTS)  # no offsets
+    wide = dict(short("Kataib Hezbollah confirmed eight deaths."), end=S_FIRST[1] + 1)
+    assert not short_in_quote(wide, [right], TEXTS)  # runs past the quote's end
+
+
+def test_an_abstained_answer_has_no_short_even_if_the_engine_left_one() -> None:
+    v = short_row(S1, short("eight"), abstained=True)["verdicts"]
+    assert v["short"] is None and v["short_correct"] is False and v["short_in_quote"] is None

@@ -66,5 +66,5 @@ def test_a_briefing_on_something_the_articles_never_name_is_declined(news_assist
 
 
 def test_every_answer_says_its_kind(news_assistant: Any) -> None:
-    assert news_assistant.ask("How many workers were injured in the 2023 fire?").kind == "quotes"
+    assert news_assistant.ask("How many workers were injured in the 2023 fire?").kind == "factoid"
     assert news_assistant.ask("Summarize the articles").to_dict()["kind"] == "briefing"

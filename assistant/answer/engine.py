@@ -22,15 +22,16 @@ from ..index.sentence_vectors import SentenceVectors
 from ..index.store import Store
 from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
-from .evidence import Evidence, Sentence, gather
+from .evidence import Evidence, gather
 from .extractive import abstention, compose, select
 from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
+from .parse import Parsed
 from .prompts import Prompts
 from .query import Query, analyse
 from .retrieval import HybridRetriever
-from .short import short_answer, wanted
 from .timeline import timeline
+from .typed import asked_labels, candidates, list_answer, typed_answer
 from .verdict import verdict_answer
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
@@ -51,6 +52,7 @@ class AnswerEngine:
         llm: Callable[[], Any],
         prompts: Prompts,
         clock: Callable[[], date],
+        parser: Callable[[str], Parsed] | None = None,
     ) -> None:
         """`llm` returns the language model, loaded on first use: the extractive answerer never calls it."""
         self.settings = settings
@@ -61,6 +63,7 @@ class AnswerEngine:
         self.llm = llm
         self.prompts = prompts
         self.clock = clock
+        self.parser = parser
 
     def stream(self, question: str, history: list[dict[str, str]] | None = None, **options: Any
                ) -> Iterator[str | Answer]:
@@ -77,11 +80,10 @@ class AnswerEngine:
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
-            answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec)
+            notes = self._notes([s.article_id for s in evidence.sentences], articles)
+            answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec, notes)
             if answer.kind == "quotes" and query.asks == "timeline":
-                notes = self._notes([s.article_id for s in evidence.sentences], articles)
                 answer = timeline(query, evidence.sentences, notes, answer.confidence)
-            answer = self._with_short(query, answer, articles)
             yield from _PIECE_END.split(answer.text)
         answer.question = query.question
         answer.search_query = query.search_text
@@ -109,7 +111,7 @@ class AnswerEngine:
             question, history or [], today=self.clock(), max_chars=settings.max_question_chars,
             k=k or settings.top_k, answerer=mode, since=since, until=until, publishers=publishers,
             article_ids=article_ids, rewrite=self._condense if mode == "llm" else None,
-            named_publishers=self.retriever.named_publishers,
+            named_publishers=self.retriever.named_publishers, parse=self.parser,
         )
         if query.asks == "overview" and not k:  # a briefing reads further than a factoid, unless told k
             query = replace(query, k=query.k * BRIEFING_K_FACTOR)
@@ -120,21 +122,6 @@ class AnswerEngine:
         ids = list(dict.fromkeys(article_ids))
         return self.store.sentence_notes(ids, {aid: articles[aid].get("content_hash", "") for aid in ids})
 
-    def _with_short(self, query: Query, answer: Answer, articles: dict[str, dict[str, Any]]) -> Answer:
-        """Lead a one-event quoted answer with its typed short answer, when the first quote holds one."""
-        if answer.kind != "quotes" or not wanted(query) or not answer.citations or "\n" in answer.text:
-            return answer
-        first = answer.citations[0]
-        notes = self._notes([first.source], articles)
-        note = next((n for n in notes.get(first.source, []) if n.start <= first.start < n.end), None)
-        sentence = Sentence(first.source, first.start, first.end, first.quote, 0, articles[first.source])
-        short = short_answer(query, sentence, note, first.number)
-        if short is None:
-            return answer
-        answer.text = f"{short.text}: {answer.text}"
-        answer.short, answer.kind = short, "factoid"
-        return answer
-
     def _condense(self, question: str, history: list[dict[str, str]]) -> str:
         return self._llm_answerer().condense(question, history)
 
@@ -143,10 +130,13 @@ class AnswerEngine:
         return LLMAnswerer(llm, self.prompts, endpoint_of(llm, self.settings))
 
 
-def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_vec: list[float]) -> Answer:
-    """Quote the best evidence (or brief on it, for a briefing request), or decline: when most of the
-    question's names are absent from the evidence, or when the evidence is too weak (see
-    `Evidence.strength` and the README). A briefing on the articles in general has no topic to miss."""
+def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_vec: list[float],
+                      notes: dict[str, list[SentenceNote]]) -> Answer:
+    """Answer from the evidence by what is asked: a briefing, a verdict, a typed short answer or list
+    (see typed.py), else the best sentences quoted. Decline when most of the question's names are absent
+    from the evidence, when the evidence is too weak (see `Evidence.strength` and the README), or when
+    a typed question finds no answer of its type tied to it. A briefing on the articles in general has
+    no topic to miss."""
     question = query.question
     strength = evidence.strength()
     if not evidence.sentences:
@@ -162,6 +152,12 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
         return briefing(query, evidence.sentences, query_vec, strength)
     if query.asks in ("yesno", "comparison") and (verdict := verdict_answer(query, evidence, strength)):
         return verdict
+    if asked_labels(query) and notes:  # a store from before annotation quotes until its upgrade
+        found = candidates(query, evidence, notes)
+        if query.asks != "list":
+            return typed_answer(query, found, strength)
+        if listed := list_answer(query, found, strength):
+            return listed
     return compose(question, select(evidence, query.kind), strength, query.kind, query.date_range is not None)
 
 

@@ -20,6 +20,7 @@ from ..core.dates import DateRange, date_key, parse_date, question_date_range
 from ..core.errors import ConfigError, QuestionError
 from ..core.text import tokenize
 from .followups import asks_who_said, claim_of, resolve_followup
+from .parse import Parsed
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,10 @@ class Query:
     item: str | None = None  # for lists and "which X": what each item is (person, organisation, place, ...)
     focus: tuple[str, ...] = ()  # what a "how many" question counts, as written: ("people", "were", "injured")
     names: dict[str, str] = field(default_factory=dict)  # stem -> word as written, of the names it uses
+    parse: Parsed = field(default_factory=Parsed)  # its main verb, nouns and noun phrases (see parse.py)
     publishers: tuple[str, ...] = ()  # publishers of the store the question names ("as reported by Reuters")
     claim: str | None = None  # "Who said that?": the previous answer's claim, whose speaker is asked for
+    parts: tuple[str, ...] = ()  # a yes/no or comparison question's parts as written (see question_parts)
 
     @property
     def content_text(self) -> str:
@@ -145,11 +148,14 @@ _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower
 _YESNO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)
 _REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to|prompted)\b", re.I)
 _WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
+_NAME_OF = re.compile(r"\bnames? of\s+((?:[\w'’.-]+\s+){0,4}[\w'’.-]+)", re.I)
 _HOW_MANY_FOCUS = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 # nouns after "which"/"what" that say what each answer is; a plural one asks for a list
 _ITEM_NOUNS = {
     "person": "official leader minister member commander spokesman spokesperson president analyst journalist "
-              "lawmaker senator person man woman officer soldier fighter",
+              "lawmaker senator person man woman officer soldier fighter mayor governor chief head director "
+              "founder executive ceo chairman envoy ambassador general prosecutor judge player coach author "
+              "reporter candidate winner contractor activist",
     "organisation": "group militia organization organisation company faction agency party outlet publisher",
     "place": "city town country province base site place region location area village",
 }
@@ -175,6 +181,11 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "comparison", None
     if _YESNO.search(question):
         return "yesno", None
+    if m := _NAME_OF.search(question):  # "What is the name of the mayor of al-Qaim?"
+        for word in m.group(1).lower().split():
+            typed, plural = _item_noun(word)
+            if typed:
+                return ("list", typed) if plural else (typed, typed)
     if m := _WHICH.search(question):
         for word in m.group(1).lower().split():
             typed, plural = _item_noun(word)
@@ -183,6 +194,11 @@ def asked_for(question: str) -> tuple[str, str | None]:
     if _REASON.search(question):
         return "reason", None
     return "other", None
+
+
+def item_type(lemma: str) -> str | None:
+    """What a noun that names an answer's type is (person, organisation, place), else None."""
+    return _NOUN_TYPE.get(lemma.lower())
 
 
 def _item_noun(word: str) -> tuple[str | None, bool]:
@@ -213,6 +229,51 @@ def name_words(text: str) -> dict[str, str]:
     return out
 
 
+# --- the parts of a yes/no or comparison question -------------------------------------------------
+# what joins two claims ("A says P, while B says Q"); each later part keeps the words that join it
+_JOINS = re.compile(r",?\s+(?=(?:while|whereas|in contrast to|contrasting with|as opposed to|compared (?:to|with)|"
+                    r"in the same (?:manner|way) (?:that|as)|similar to how)\b)|"
+                    r",?\s+(?=and (?:does|did|do|is|was|were|has|have|had|the second|another)\b)|"
+                    r"\s+(?=and (?:the|an?|another) (?:[\w'’.|&-]+ ){0,6}?(?:article|report|piece)s?\b)", re.I)
+_ORDER_WORD = r"(?:before or after|before|after|prior to)\b"
+_REPORTED = r"\b(?:report|publish|mention|discuss|cover|announc|releas|wr[io]t|said|stat|highlight|not|detail)\w*"
+# "... reported before X" or "... before <someone> reported Y": an order of two reports, which dates can settle
+_ORDER = (re.compile(_REPORTED + r"(\s+)(?=" + _ORDER_WORD + ")", re.I),
+          re.compile(r"(\s+)(?=" + _ORDER_WORD + r"\s+(?:[\w'’.|&-]+\s+){0,12}?" + _REPORTED + r"\b)", re.I))
+_REPORTS = re.compile(_REPORTED + r"|\barticle", re.I)
+# "Do both A and B report P?": one part per source, each asking P
+_BOTH = re.compile(r"\bboth\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?)(?=\s+(?:report|say|said|suggest|indicat|mention|"
+                   r"describ|discuss|state|claim|cover|highlight|note|agree|imply|acknowledg|attribut|portray|"
+                   r"focus|express|detail)\w*\b)", re.I)
+_OR = (re.compile(r",?(\s+or\s+)(?=\S)", re.I),)
+
+
+def question_parts(question: str) -> tuple[str, ...]:
+    """The parts of a yes/no or comparison question as written: each claim it joins ("A says P" /
+    "while B says Q"), each report an order question compares ("the X report" / "before the Y report"),
+    each source of "both A and B", each side of "more in A or in B". One part when nothing joins."""
+    body = question.strip().rstrip("?").strip()
+    if both := _BOTH.search(body):
+        whole = both.group(0)
+        return tuple(body.replace(whole, both.group(name), 1) for name in ("a", "b"))
+    parts = [p.strip(" ,") for p in _JOINS.split(body) if p.strip(" ,")]
+    if len(parts) == 1 and _REPORTS.search(body):
+        parts = _split_once(body, _ORDER)
+    if len(parts) == 1 and _COMPARISON.search(body):
+        parts = _split_once(body, _OR)
+    return tuple(parts)
+
+
+def _split_once(text: str, joints: tuple[re.Pattern[str], ...]) -> list[str]:
+    """`text` cut in two at its first joint (the span of group 1 of the first pattern that matches)
+    with words on both sides, else `text` whole."""
+    for joint in joints:
+        m = joint.search(text)
+        if m and text[: m.start(1)].strip() and text[m.end(1):].strip():
+            return [text[: m.start(1)].strip(" ,"), text[m.end(1):].strip(" ,")]
+    return [text]
+
+
 def analyse(
     question: Any,
     history: Any,
@@ -227,10 +288,11 @@ def analyse(
     article_ids: list[str] | None = None,
     rewrite: Callable[[str, list[dict[str, str]]], str] | None = None,
     named_publishers: Callable[[str], set[str]] | None = None,
+    parse: Callable[[str], Parsed] | None = None,
 ) -> Query:
     """Validate and analyse a question. `rewrite` (the LLM's condense step) replaces the
     rule-based follow-up resolution when given; `named_publishers` finds the store's publishers
-    a text names."""
+    a text names; `parse` the question's grammar (see parse.py)."""
     text = clean_question(question, max_chars)
     turns = clean_history(history)
     if answerer not in ANSWERERS:
@@ -247,4 +309,6 @@ def analyse(
     asks, item = ("person", "person") if claim else asked_for(text)
     named = tuple(sorted(named_publishers(search))) if named_publishers else ()
     return Query(text, search, turns, date_range, filters, k, answerer, asks=asks, item=item,
-                 focus=how_many_focus(content), names=name_words(content), publishers=named, claim=claim)
+                 focus=how_many_focus(content), names=name_words(content), publishers=named, claim=claim,
+                 parts=question_parts(text) if asks in ("yesno", "comparison") else (),
+                 parse=parse(text) if parse is not None else Parsed())

@@ -94,3 +94,13 @@ def token_overlap(text: str, answers: Sequence[str]) -> bool:
     """MultiHop-RAG's rule: any shared lower-cased whitespace token. Lenient: "yes or no" matches both."""
     words = set(_MARKER.sub(" ", text).lower().split())
     return any(words & set(gold.lower().split()) for gold in answers)
+
+
+def short_matches(short: str, gold: str) -> bool:
+    """A short answer against a gold short: after `normalize`, either one holds the other as whole words.
+
+    "Austin" matches "Lloyd Austin III", "Lloyd Austin III" matches "Austin", "eight" matches "8";
+    "Iran" does not match "Iranian", and an empty side never matches.
+    """
+    have, want = normalize(short), normalize(gold)
+    return bool(have) and bool(want) and (_contains(have, want) or _contains(want, have))

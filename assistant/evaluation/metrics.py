@@ -11,7 +11,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from .matching import answer_correct, token_overlap
+from .matching import answer_correct, short_matches, token_overlap
 from .questions import Question
 
 HIT_KS = (1, 5, 10)
@@ -23,6 +23,7 @@ METRICS = (
     "hit@1", "hit@5", "hit@10", "mrr@10", "recall@5", "recall@10",
     "citation_precision", "citation_recall", "quote_faithfulness",
     "abstention_precision", "abstention_recall",
+    "short_accuracy", "short_precision", "short_in_quote",
     "latency_p50", "latency_p95",
 )
 LOWER_IS_BETTER = {"latency_p50", "latency_p95"}
@@ -89,7 +90,37 @@ def score(q: Question, answer: Mapping[str, Any] | None, texts: Mapping[str, str
                   if not quote_faithful(c, texts.get(str(c.get("source"))))]
     v["citations"] = len(citations)
     v["unfaithful"] = unfaithful
+
+    short = answer.get("short") if not abstained else None
+    short_text = str(short.get("text") or "") if isinstance(short, Mapping) else ""
+    v["short"] = short_text or None
+    if q.answerable and q.short:
+        v["short_correct"] = bool(short_text) and short_correct(short_text, q)
+    else:
+        v["short_correct"] = None
+    v["short_in_quote"] = short_in_quote(short, citations, texts) if short_text else None
     return v
+
+
+def short_correct(short_text: str, q: Question) -> bool:
+    """The answer's short text matches the gold short, or any of the question's accepted answers."""
+    golds = [g for g in (q.short, *q.answers) if g]
+    return any(short_matches(short_text, gold) for gold in golds)
+
+
+def short_in_quote(short: Mapping[str, Any], citations: Sequence[Mapping[str, Any]],
+                   texts: Mapping[str, str | None]) -> bool:
+    """The short answer is the article's text at [start:end], inside the quote of the citation it names."""
+    try:
+        number, start, end = int(short["citation"]), int(short["start"]), int(short["end"])
+    except (KeyError, TypeError, ValueError):
+        return False
+    cited = next((c for c in citations if c.get("number") == number), None)
+    if cited is None or not quote_faithful(cited, texts.get(str(cited.get("source")))):
+        return False
+    article_text = texts.get(str(cited.get("source"))) or ""
+    return (int(cited["start"]) <= start < end <= int(cited["end"])
+            and article_text[start:end] == short.get("text"))
 
 
 def quote_faithful(citation: Mapping[str, Any], article_text: str | None) -> bool:
@@ -149,6 +180,9 @@ def summarize(results: Sequence[Mapping[str, Any]]) -> tuple[dict[str, float | N
                                  len(abstentions)))
     put("abstention_recall", (declined_right / len(unanswerable) if unanswerable else None,
                               len(unanswerable)))
+    put("short_accuracy", _mean(v.get("short_correct") for v in vs))
+    put("short_precision", _mean(v.get("short_correct") for v in vs if v.get("short")))
+    put("short_in_quote", _mean(v.get("short_in_quote") for v in vs))
     seconds = [float(v["seconds"]) for v in vs]
     put("latency_p50", (percentile(seconds, 50), len(seconds)))
     put("latency_p95", (percentile(seconds, 95), len(seconds)))

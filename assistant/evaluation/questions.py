@@ -37,11 +37,14 @@ class Question:
     type: str = "single"
     all_answers: bool = False
     gold_titles: list[str] = field(default_factory=list)  # MultiHop-RAG: gold articles by title
+    short: str | None = None  # gold short answer of a factoid ("Kataib Hezbollah", "eight", "2009")
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         if not self.gold_titles:
             out.pop("gold_titles")
+        if self.short is None:
+            out.pop("short")
         return out
 
 
@@ -112,7 +115,20 @@ def from_record(rec: Mapping[str, Any], n: int, where: str) -> Question:
         history=_list(rec.get("history")),
         type=str(rec.get("type") or ("single" if answerable else "unanswerable")),
         all_answers=_bool(rec.get("all_answers"), default=False),
+        short=_short(rec.get("short"), n, where, answerable),
     )
+
+
+def _short(value: Any, n: int, where: str, answerable: bool) -> str | None:
+    """The gold short answer: a non-empty string, only on an answerable question (CSV: empty = none)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):  # YAML reads `short: 2009` as 2009
+        raise QuestionSetError(f"{where}: record {n}: 'short' must be a string, got {value!r}")
+    value = str(value)
+    if not answerable:
+        raise QuestionSetError(f"{where}: record {n}: an unanswerable question has no 'short' answer")
+    return value.strip()
 
 
 def from_multihop(rec: Mapping[str, Any], n: int) -> Question:

@@ -87,7 +87,12 @@ def question_rows(results: Sequence[Mapping[str, Any]]) -> str:
             + (' <span class="bad">unfaithful</span>' if c.get("number") in v["unfaithful"] else "")
             + "</blockquote>" for c in answer.get("citations") or [])
         gold = " | ".join(r.get("gold_answers") or []) or "(decline)"
+        if r.get("gold_short"):
+            gold += f"; short: {r['gold_short']}"
         text = escape(answer.get("text") or "")
+        if v.get("short"):
+            ok = v.get("short_correct") is not False and v.get("short_in_quote")
+            text = (f'<div class="{"ok" if ok else "bad"}">short: {escape(str(v["short"]))}</div>' + text)
         if r.get("error"):
             text = f'<span class="bad">{escape(r["error"])}</span>'
         hist = (f'<div class="muted">after: {" / ".join(escape(h) for h in r["history"])}</div>'

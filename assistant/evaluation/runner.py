@@ -122,6 +122,7 @@ def result_row(q: Question, answer: dict[str, Any] | None, verdicts: dict[str, A
         "history": q.history,
         "gold_answers": q.answers,
         "all_answers": q.all_answers,
+        "gold_short": q.short,
         "gold_sources": q.sources,
         "answer": answer,
         "retrieved": list((answer or {}).get("retrieved") or []),

@@ -61,6 +61,12 @@ PINNED = {
     "tok2vec/model": "e84fc06eb319c94d28e460fc334e292120b01f18baa5dc8b50c977459820a090",
     "tokenizer": "b014e8bba4958b120af2d0c1c63eabb7c00379f2bacaf10df7c5325efd2ea467",
     "vocab/strings.json": "b1966d1f07a05b68576df07f43f40203b4e11124ad82cc839e8312ad8d7fdae7",
+    # the components that parse questions (assistant/answer/parse.py): same wheel, same check
+    "tagger/model": "1ec3d93f38cebe172f2b5c89d84be72856ce42c8f1a64f1699f1d98a771f36b7",
+    "parser/model": "e0098910535a863d430082ece57455d5fa071cd4ca3a0054e80582076c752b1e",
+    "parser/moves": "ec41318c32eb7f9e4d8f050b2e8466ee67954d2d3455c1aec73abf46c82dd67f",
+    "attribute_ruler/patterns": "f8b97f7ebef9b8536bba5f0fc1e73af6183563e96e2325bcbb021b8c6dbc6683",
+    "lemmatizer/lookups/lookups.bin": "eb64f40c0f8396d1762730c0ddf4dad2a52d138f5a389f71a1a1d088173b7737",
 }
 # every component but `ner` (whose own tok2vec is part of its weights) is left unloaded
 EXCLUDE = ("tok2vec", "tagger", "parser", "senter", "attribute_ruler", "lemmatizer")
@@ -114,15 +120,16 @@ def _differs(data: Path) -> str | None:
     return None
 
 
-def load_pipeline() -> Any:
-    """spaCy's en_core_web_sm 3.8.0 with only its `ner` component, after checking its files."""
+def load_pipeline(exclude: Sequence[str] = EXCLUDE) -> Any:
+    """spaCy's en_core_web_sm 3.8.0 without the `exclude`d components (by default all but `ner`),
+    after checking its files."""
     try:
         import spacy
     except ImportError:
         raise ConfigError(f"spaCy is not installed: pip install 'spacy>=3.8,<3.9' and {INSTALL}") from None
     data = model_dir()
     try:
-        return spacy.load(data, exclude=list(EXCLUDE))
+        return spacy.load(data, exclude=list(exclude))
     except Exception as exc:  # a spaCy that cannot read this model (another minor version, ...)
         raise ConfigError(f"spaCy {spacy.__version__} cannot load en_core_web_sm {MODEL_VERSION} "
                           f"({type(exc).__name__}); install spacy>=3.8,<3.9") from None

@@ -1,0 +1,400 @@
+"""Typed answers: who / when / where / how many / which-X questions answered with the thing asked for.
+
+The classic question-answering recipe, on what ingest stored: the candidates are the named
+entities of the asked type (spaCy's labels, `LABELS`) in the evidence sentences; a candidate
+counts only in a sentence *tied* to the question -- one that holds the question's main verb in
+some form ("bought" is not answered by "founded"), the names it uses (in the sentence, the few
+before it or the headline), a date it names, and for "how many" the thing counted ("how many
+fighters" is not answered by "one civilian contractor"). Candidates are scored by their sentence's
+evidence score, by how close they stand to the question's words, and by agreement across articles.
+
+No tied candidate means the articles do not say it, however on-topic they are: the answer
+declines and says what the passages do mention. Two articles giving different figures or dates
+for the asked thing are both shown, each with its article and date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ..core.answers import Answer, Short
+from ..core.dates import DateRange
+from ..core.documents import Entity, SentenceNote
+from ..core.text import fold, stem, stems, tokenize
+from .evidence import CALENDAR, GENERIC, NUMBER_WORDS, Evidence, Sentence
+from .extractive import abstention
+from .query import Query, item_type
+
+# spaCy's OntoNotes labels that answer each kind of question, with a prior: "who" is most often a person,
+# but "Who claimed the attack?" is answered by a group. Design values (not calibrated).
+LABELS: dict[str, dict[str, float]] = {
+    "person": {"PERSON": 1.0, "ORG": 0.8, "NORP": 0.7, "GPE": 0.5},
+    "organisation": {"ORG": 1.0, "NORP": 0.8, "GPE": 0.5},
+    "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 1.0, "PLACE": 0.6},
+    "date": {"DATE": 1.0, "TIME": 0.8},
+    "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
+}
+TIME_UNITS = frozenset(tokenize("second minute hour day week month year decade"))  # "how many weeks" -> DATE
+# nouns that count people: "how many people were killed" is answered by "eight members", "16 fighters"
+PEOPLE = frozenset(tokenize(
+    "people person individual civilian member fighter militant militiaman soldier troop officer "
+    "personnel worker resident child adult student employee staff victim contractor marine sailor"
+))
+CANDIDATE_SENTENCES = 16  # design bound: how far down the scored evidence candidates are looked for
+CANDIDATE_SHARE = 0.4  # a candidate's sentence scores at least this share of the best (own set, issue 9)
+CONTEXT_CHARS = 300  # "just before" a sentence: about two sentences of news prose (design)
+NOUN_SHARE = 0.5  # own set, issue 9: half the question's other nouns (0.67 declined 3 more answerable, caught 1 more)
+SPILL = 0.8  # design: an answer in the sentence after the tied one is a little less sure
+COUNT_WINDOW = 4  # words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
+NEAR_WORDS = 4.0  # proximity halves at this many words from the nearest question word
+AGREE_BONUS = 0.1  # per further article that states the same answer
+CONFLICT_SHARE = 0.5  # design: another article's tied, different figure this close to the best is shown too
+LIST_MAX = 8  # design bound on list items
+STEM_PREFIX = 5  # "acquire"/"acquisition": stems sharing this many leading letters are one word
+_WORD = re.compile(r"\w+")
+# Near-synonym groups of news verbs (with their nouns), like WordNet synsets: a sentence holding any word of
+# the question verb's group is about that event. A design list of general English, not calibrated; the own
+# set's paraphrased questions showed the need ("treated as" / "designated", "met" / "deliberated").
+VERB_GROUPS = [
+    "meet meeting talk talks confer deliberate discuss",
+    "treat designate classify label regard consider deem brand",
+    "invade invasion incursion",
+    "carry conduct undertake launch",
+    "buy acquire acquisition purchase takeover",
+    "injure injury wound hurt",
+    "accuse blame attribute implicate allege charge",
+    "arrest detain detention seize capture",
+    "resign resignation quit",
+    "found establish create form",
+    "win victory",
+    "announce declare",
+]
+_GROUP_OF = {stem(w): frozenset(stem(x) for x in g.split()) for g in VERB_GROUPS for w in g.split()}
+# item nouns that name a category, not a role: "Which US official" is answered by "Secretary Lloyd Austin"
+# without the word "official"; a role ("the mayor", "its spokesman") must stand beside its answer
+CATEGORY_NOUNS = frozenset(tokenize(
+    "person people man woman official leader member group organization organisation country city town place "
+    "region location area site company agency party faction"
+))
+ROLE_GAP = 2  # design: other words allowed between a role and its holder ("Qassem Musleh, a senior PMF leader")
+_FILLER = frozenset("s the a an of".split())
+
+
+@dataclass
+class Candidate:
+    text: str
+    key: str  # folded, for grouping the same answer across sentences
+    sentence: Sentence
+    entity: Entity
+    score: float
+    articles: set[str] = field(default_factory=set)
+    lead: Sentence | None = None  # the tied sentence, when the answer stands in the one after it
+    iso: str | None = None  # a date answer placed on the calendar ("Wednesday" -> "2023-11-22")
+
+
+# "PLACE": a capitalised name after "in/at/near/of" that the NER did not label ("in Diyala"): less sure
+def asked_labels(query: Query) -> dict[str, float]:
+    """The entity labels (with priors) that answer the query; none for definitions ("Who is Yehia
+    Rasool?" asks what he is) and for questions that ask for no typed thing."""
+    if query.parse.names_subject:
+        return {}
+    kind = query.item if query.asks == "list" else (query.item or query.asks)
+    labels = dict(LABELS.get(kind or "", {}))
+    if kind == "number" and _counted(query) & TIME_UNITS:
+        labels["DATE"] = 1.0
+    return labels
+
+
+def role(query: Query) -> tuple[str, frozenset[str]] | None:
+    """The role a who/which question asks the holder of -- (its noun's stem, the stems of its phrase:
+    "Iraq's foreign minister" -> minist, {foreign, minist}) -- or None for a category ("which official")."""
+    if (query.item or query.asks) not in ("person", "organisation", "place"):
+        return None
+    noun = next((n for n in query.parse.nouns if item_type(n.lemma)), None)
+    if noun is None or stem(noun.lemma) in CATEGORY_NOUNS:
+        return None
+    phrase = next((c for c in query.parse.chunks if noun.text in c.split()), noun.text)
+    return stem(noun.lemma), frozenset(stems(phrase) - set(query.names) - GENERIC)
+
+
+def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceNote]]) -> list[Candidate]:
+    """Every candidate of the asked type in tied evidence sentences (or in the sentence right after
+    one: "...held a military parade." "The ceremony in Diyala..."), grouped by answer, best first."""
+    labels = asked_labels(query)
+    if not labels or not evidence.sentences:
+        return []
+    floor = CANDIDATE_SHARE * evidence.sentences[0].score
+    found: list[Candidate] = []
+    for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
+        note = _note_of(sent, notes)
+        if sent.score < floor or not tied(query, sent, note):
+            continue
+        own = _in_sentence(query, sent, note, labels)
+        if not own and (after := _next(sent, evidence)) is not None:
+            own = _in_sentence(query, after, _note_of(after, notes), labels, SPILL)
+            for cand in own:
+                cand.lead = sent
+        found += own
+    return _grouped(found)
+
+
+def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels: dict[str, float],
+                 weight: float = 1.0) -> list[Candidate]:
+    out = []
+    held = role(query)
+    for ent in _entities(sent, note, labels):
+        prior = labels.get(ent.label)
+        if not prior or not (sent.start <= ent.start and ent.end <= sent.end) or not _answers(query, sent, ent):
+            continue
+        if held and not _beside(query, sent, ent, held):
+            continue
+        score = weight * sent.score * prior * _proximity(query, sent, ent)
+        iso = next((d.iso for d in (note.dates if note else ()) if d.start <= ent.start < d.end), None)
+        out.append(Candidate(ent.text, _key(ent.text), sent, ent, score, {sent.article_id}, iso=iso))
+    return out
+
+
+_CONTINUES = frozenset("the it its they their he his she her this these those".split())
+
+
+def _next(sent: Sentence, evidence: Evidence) -> Sentence | None:
+    """The evidence sentence right after `sent` in its article, when it goes on about the same thing
+    (it opens with "The", "It", "They", ...: "The ceremony in Diyala ..."; not "As of Saturday, ...")."""
+    return next((s for s in evidence.sentences if s.article_id == sent.article_id
+                 and 0 <= s.start - sent.end <= 3 and fold(s.text.split()[0]) in _CONTINUES), None)
+
+
+def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozenset[str]]) -> bool:
+    """The role noun stands beside the entity, with at most ROLE_GAP other words between them besides
+    the role's own phrase and names: "Iranian commander Qasem Soleimani", "Kadhimi, Iraq's interim prime
+    minister"; not "a civilian contractor with similar strikes on PMF"."""
+    noun, phrase = held
+    words = [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
+    at = [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
+    if not at:
+        return False
+    skip = phrase | set(query.names) | _FILLER
+    for n, (_, w) in enumerate(words):
+        if w == noun:
+            lo, hi = sorted((n, at[0] if n < at[0] else at[-1]))
+            if sum(1 for _, x in words[lo + 1:hi] if x not in skip) <= ROLE_GAP:
+                return True
+    return False
+
+
+_PLACE = re.compile(r"\b(?:in|at|near|of)\s+(?:the\s+)?((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
+
+
+def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float]) -> list[Entity]:
+    """The sentence's entities, plus, for "where", names after "in/at/near" that NER missed ("in Diyala")."""
+    found = list(note.entities) if note else []
+    if "GPE" in labels:
+        taken = [(e.start, e.end) for e in found]
+        for m in _PLACE.finditer(sent.text):
+            start, end = sent.start + m.start(1), sent.start + m.end(1)
+            if not any(s < end and start < e for s, e in taken):
+                found.append(Entity("PLACE", start, end, m.group(1)))
+    return found
+
+
+def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
+    """Whether the sentence is about what is asked: the main verb in some form (in it or its headline),
+    the role asked about, the names (in its article), most of the other nouns (near it), and a date the
+    question names (the sentence's or its article's)."""
+    own = stems(sent.text) | stems(sent.meta.get("title") or "")  # the headline states the event too
+    verbs = query.parse.verb_forms()
+    verbs = verbs.union(*(_GROUP_OF.get(v, ()) for v in verbs))
+    if verbs and not any(_same_word(v, w) for v in verbs for w in own):
+        return False
+    if (held := role(query)) and held[1] - own:
+        return False  # "Who is Iraq's foreign minister?": a sentence on its prime minister is not about it
+    if (names := set(query.names) - GENERIC - CALENDAR) and names - _article_names(sent):
+        return False
+    if not _covers_nouns(query, sent) or not _years_fit(query, sent):
+        return False
+    return query.date_range is None or _dated_within(query, sent, note)
+
+
+def _dated_within(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
+    """The question's date window holds the article's date, a date the sentence states, or the
+    sentence repeats the question's date words ("in 2011")."""
+    window = query.date_range
+    assert window is not None
+    stated = [d.iso for d in note.dates] if note else []
+    return (window.contains(sent.meta.get("date") or None) or any(_overlaps(window, d) for d in stated if d)
+            or fold(window.phrase) in fold(sent.text))
+
+
+def _overlaps(window: DateRange, iso: str) -> bool:
+    """A day, month ("2023-11") or year ("2023") overlapping the window."""
+    return window.start[:len(iso)] <= iso <= window.end[:len(iso)]
+
+
+_ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
+
+
+_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+
+
+def _years_fit(query: Query, sent: Sentence) -> bool:
+    """A year the question names as a modifier ("the 2023 fire") is the article's year or stands in it."""
+    meta = sent.meta
+    return all(year == (meta.get("date") or "")[:4] or year in (meta.get("text") or sent.text)
+               for year in _YEAR.findall(query.content_text))
+
+
+def _covers_nouns(query: Query, sent: Sentence) -> bool:
+    """At least NOUN_SHARE of the question's other nouns stand in the sentence, just before it or in the
+    headline ("How many
+    fighters does the PMF have *in total*?" is not answered by a death toll of fighters)."""
+    asked = {stem(n.lemma) for n in query.parse.nouns} - _counted(query) - GENERIC - CATEGORY_NOUNS
+    if held := role(query):
+        asked.discard(held[0])
+    if not asked:
+        return True
+    text = sent.meta.get("text") or sent.text
+    near = stems(text[max(0, sent.start - CONTEXT_CHARS):sent.end]) | stems(sent.meta.get("title") or "")
+    return len(asked & near) >= NOUN_SHARE * len(asked)
+
+
+def _article_names(sent: Sentence) -> set[str]:
+    """Stems of the sentence's article (text, headline, publisher), dotted acronyms joined ("U.S." is
+    the question's "US"): the names a question uses may stand anywhere in the article it asks about."""
+    meta = sent.meta
+    text = " ".join((meta.get("text") or sent.text, meta.get("title") or "", meta.get("publisher") or ""))
+    return stems(_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", text))
+
+
+def _same_word(a: str, b: str) -> bool:
+    n = min(len(a), len(b))
+    return a == b or (n >= STEM_PREFIX and a[:STEM_PREFIX] == b[:STEM_PREFIX])
+
+
+def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
+    """The entity is not the question's own words, not a modifier ("Iran-backed"), and, for "how
+    many", counts the asked thing."""
+    if stems(ent.text.replace(".", "")) <= stems(query.search_text):
+        return False
+    after = sent.text[ent.end - sent.start:]
+    if after.startswith("-") and not after.startswith("- "):
+        return False
+    if query.asks != "number" or not (counted := _counted(query)):
+        return True
+    window = []
+    for word in _WORD.findall(after)[:COUNT_WINDOW]:
+        if word[0].isdigit() or fold(word) in NUMBER_WORDS:
+            break  # "16 fighters, including five medics": the medics are five, not 16
+        window.append(word)
+    following = tokenize(" ".join(window)) + tokenize(ent.text)
+    wanted = PEOPLE if counted & {stem("people"), stem("person")} else counted
+    return bool(set(following) & (wanted | counted))
+
+
+def _counted(query: Query) -> set[str]:
+    """What a "how many" question counts: its first noun after "how many" ("fighters")."""
+    focus = {fold(w) for w in query.focus}
+    return next(({stem(n.lemma)} for n in query.parse.nouns if fold(n.text) in focus), set())
+
+
+def _proximity(query: Query, sent: Sentence, ent: Entity) -> float:
+    """1 beside a question word, halving every NEAR_WORDS words away."""
+    words = [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
+    asked = stems(query.search_text) - GENERIC
+    at = [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
+    near = [n for n, (pos, s) in enumerate(words) if s in asked and not ent.start <= pos < ent.end]
+    if not at or not near:
+        return 0.5
+    gap = min(abs(i - j) for i in at for j in near)
+    return 1.0 / (1.0 + gap / NEAR_WORDS)
+
+
+def _note_of(sent: Sentence, notes: dict[str, list[SentenceNote]]) -> SentenceNote | None:
+    return next((n for n in notes.get(sent.article_id, []) if n.start <= sent.start < n.end), None)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"^(the|a|an)\s+", "", fold(text)).strip()
+
+
+def _grouped(found: list[Candidate]) -> list[Candidate]:
+    """One candidate per answer: its best mention, plus a bonus for every further article stating it.
+    "Austin" and "Lloyd Austin III" are one answer (the words of one are all in the other)."""
+    found.sort(key=lambda c: -c.score)
+    groups: list[Candidate] = []
+    for cand in found:
+        words = set(cand.key.split())
+        same = next((g for g in groups if words <= set(g.key.split()) or set(g.key.split()) <= words), None)
+        if same is None:
+            groups.append(cand)
+        else:
+            same.articles.add(cand.sentence.article_id)
+    for g in groups:
+        g.score += AGREE_BONUS * (len(g.articles) - 1)
+    return sorted(groups, key=lambda c: -c.score)
+
+
+def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answer:
+    """The short answer and its sentence; each article's figure when they differ; else a refusal."""
+    if not found:
+        return declined(query, strength)
+    best = found[0]
+    rivals = [c for c in found[1:] if query.asks in ("number", "date") and c.score >= CONFLICT_SHARE * best.score
+              and c.sentence.article_id not in best.articles]
+    if rivals:
+        return _conflicting(query, [best, *rivals[:2]], strength)
+    said = f"{best.text} ({best.iso})" if best.iso and len(best.iso) == 10 and best.iso not in best.text else best.text
+    quoted = [best.lead, best.sentence] if best.lead else [best.sentence]
+    text = " ".join(f"{s.text} [{n}]" for n, s in enumerate(quoted, 1))
+    short = Short(best.text, len(quoted), best.entity.start, best.entity.end)
+    return Answer(question=query.question, text=f"{said}: {text}", citations=[s.citation(n) for n, s in
+                  enumerate(quoted, 1)], confidence=strength, kind="factoid", short=short)
+
+
+def _conflicting(query: Query, chosen: list[Candidate], strength: float) -> Answer:
+    """Articles giving different figures or dates for the asked thing (look-alike events, or reports
+    that disagree): each answer with its article and date, no single short answer."""
+    lines = ["The articles differ:"]
+    for n, cand in enumerate(chosen, 1):
+        when = cand.sentence.meta.get("date") or "date not stated"
+        lines.append(f"- {cand.text}, in “{cand.sentence.article_label}” ({when}): {cand.sentence.text} [{n}]")
+    return Answer(question=query.question, text="\n".join(lines),
+                  citations=[c.sentence.citation(n) for n, c in enumerate(chosen, 1)], confidence=strength,
+                  kind="list")
+
+
+def list_answer(query: Query, found: list[Candidate], strength: float) -> Answer | None:
+    """Every distinct answer, each cited to its sentence (items of one sentence share its number)."""
+    if not found:
+        return None
+    numbers: dict[tuple[str, int], int] = {}
+    citations, lines = [], []
+    for cand in found[:LIST_MAX]:
+        where = (cand.sentence.article_id, cand.sentence.start)
+        if where not in numbers:
+            numbers[where] = len(numbers) + 1
+            citations.append(cand.sentence.citation(numbers[where]))
+        lines.append(f"- {cand.text} [{numbers[where]}]")
+    return Answer(question=query.question, text="\n".join(lines), citations=citations, confidence=strength,
+                  kind="list")
+
+
+_WHAT = {"person": "who", "organisation": "which group", "place": "where", "date": "when", "number": "how many"}
+
+
+def declined(query: Query, strength: float) -> Answer:
+    """'The articles don't say', with what the passages do mention, in the question's own words."""
+    mentioned = [c for c in query.parse.chunks if c.lower() not in ("the name", "name")]
+    asked = _WHAT.get(query.item or query.asks, "that")
+    verb = query.parse.verbs[0].text if query.parse.verbs else ""
+    if mentioned:
+        reason = f"The passages found mention {_joined(mentioned[:3])}, but not {asked} {verb}".rstrip() + "."
+    else:
+        reason = "The closest passages do not answer this question."
+    answer = abstention(query.question, reason)
+    answer.confidence = strength
+    return answer
+
+
+def _joined(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
