@@ -23,11 +23,14 @@ from typing import Any
 
 from ..core.text import stem, tokenize
 
-# verbs that carry no event of their own: auxiliaries, "say"-type reporting verbs and light verbs.
-# A design list (not calibrated): an answer need not repeat them ("What did X say" is answered by "X stated").
+# verbs that carry no event of their own: auxiliaries, "say"-type reporting verbs, light verbs and verbs
+# of order ("Which group's invasion preceded ..." asks about the invasion) and support verbs whose noun
+# names the event ("carried out strikes"). A design list (not calibrated):
+# an answer need not repeat them ("What did X say" is answered by "X stated").
 LIGHT_VERBS = frozenset(
     "be do have say tell state report mention describe according know happen make take get give go "
-    "call name accord include mean seem become remain use".split()
+    "call name accord include mean seem become remain use precede follow carry conduct undertake perform "
+    "stage".split()
 )
 PARSE_EXCLUDE = ("ner", "senter")  # everything else: tok2vec, tagger, parser, attribute_ruler, lemmatizer
 
@@ -36,6 +39,7 @@ PARSE_EXCLUDE = ("ner", "senter")  # everything else: tok2vec, tagger, parser, a
 class Word:
     lemma: str
     text: str  # as the question wrote it
+    proper: bool = False  # a capitalised noun ("Minister" in "Iraq's Minister of Defense")
 
 
 @dataclass(frozen=True)
@@ -43,9 +47,10 @@ class Parsed:
     """What the parse says about one question (empty when no parser is given)."""
 
     verbs: tuple[Word, ...] = ()  # the main content verb and those joined to it by "or"/"and": the event asked about
-    nouns: tuple[Word, ...] = ()  # common nouns (not names)
+    nouns: tuple[Word, ...] = ()  # nouns in order, capitalised ones marked `proper`
     chunks: tuple[str, ...] = ()  # noun phrases as written, without the question word
-    names_subject: bool = False  # "Who/What is <a name>?": a definition, not a typed answer
+    names_subject: bool = False  # "Who/What is <a name>?": a definition, unless the name is a role
+    subject: str = ""  # that subject's lemma, lower case ("minister" in "Who is Iraq's Minister of Defense?")
 
     def verb_forms(self) -> frozenset[str]:
         """Stems of every form of the main verbs: an answering sentence holds one of them."""
@@ -66,7 +71,7 @@ def parse(nlp: Any, question: str) -> Parsed:
     root = next((t for t in doc if t.dep_ == "ROOT"), None)
     main = [root, *root.conjuncts] if root is not None else []
     verbs = [t for t in main if t.pos_ == "VERB" and t.lemma_.lower() not in LIGHT_VERBS]
-    nouns = [Word(t.lemma_.lower(), t.text) for t in doc if t.pos_ == "NOUN"]
+    nouns = [Word(t.lemma_.lower(), t.text, t.pos_ == "PROPN") for t in doc if t.pos_ in ("NOUN", "PROPN")]
     chunks = [c for c in doc.noun_chunks if c.root.tag_ not in ("WP", "WDT", "PRP")]
     subject = next((t for t in doc if t.dep_ in ("nsubj", "attr") and t.head.dep_ == "ROOT"
                     and t.head.lemma_ == "be" and t.tag_ not in ("WP", "WDT")), None)
@@ -75,6 +80,7 @@ def parse(nlp: Any, question: str) -> Parsed:
         nouns=tuple(nouns),
         chunks=tuple(t for c in chunks if (t := _chunk_text(c))),
         names_subject=subject is not None and subject.pos_ == "PROPN",
+        subject=subject.lemma_.lower() if subject is not None else "",
     )
 
 

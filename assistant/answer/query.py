@@ -139,7 +139,7 @@ _TIMELINE = re.compile(r"\btimeline\b|\bchronolog|\bin (what|which) order\b|\bwh
                        r"\bsequence of events\b", re.I)
 # the four factoid rules the extractive scorer was calibrated with (see README, "Abstention")
 _NUMBER = re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\bhow large\b", re.I)
-_DATE = re.compile(r"\bwhen\b|\bwhat (year|date|day|time)\b|\bsince when\b|\bhow long\b", re.I)
+_DATE = re.compile(r"\bwhen\b|\b(what|which) (\w+ )?(year|date|day|time|month)\b|\bsince when\b|\bhow long\b", re.I)
 _PLACE = re.compile(r"\bwhere\b|\bwhich (city|town|province|country|base|place)\b", re.I)
 _PERSON = re.compile(r"^\s*who\b|\bwho (is|was|were|are)\b", re.I)
 _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later|first)\b.*\bor\b|"
@@ -155,8 +155,9 @@ _ITEM_NOUNS = {
     "person": "official leader minister member commander spokesman spokesperson president analyst journalist "
               "lawmaker senator person man woman officer soldier fighter mayor governor chief head director "
               "founder executive ceo chairman envoy ambassador general prosecutor judge player coach author "
-              "reporter candidate winner contractor activist",
-    "organisation": "group militia organization organisation company faction agency party outlet publisher",
+              "reporter candidate winner contractor activist secretary",
+    "organisation": "group militia organization organisation company faction agency party outlet publisher "
+                    "ministry department",
     "place": "city town country province base site place region location area village",
 }
 _NOUN_TYPE = {n: t for t, nouns in _ITEM_NOUNS.items() for n in nouns.split()}
@@ -174,6 +175,11 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "timeline", None
     if _OVERVIEW.search(question):
         return "overview", None
+    if m := _NAME_OF.search(question):  # "What is the name of the base in Jordan where ...?"
+        for word in m.group(1).lower().split():
+            typed, plural = _item_noun(word)
+            if typed:
+                return ("list", typed) if plural else (typed, typed)
     for kind, rule in (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON)):
         if rule.search(question):
             return kind, None
@@ -181,12 +187,7 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "comparison", None
     if _YESNO.search(question):
         return "yesno", None
-    if m := _NAME_OF.search(question):  # "What is the name of the mayor of al-Qaim?"
-        for word in m.group(1).lower().split():
-            typed, plural = _item_noun(word)
-            if typed:
-                return ("list", typed) if plural else (typed, typed)
-    if m := _WHICH.search(question):
+    if (m := _WHICH.search(question)) and not re.match(r"(type|kind|sort)s? of\b", m.group(1), re.I):
         for word in m.group(1).lower().split():
             typed, plural = _item_noun(word)
             if typed:
@@ -202,6 +203,7 @@ def item_type(lemma: str) -> str | None:
 
 
 def _item_noun(word: str) -> tuple[str | None, bool]:
+    word = re.sub(r"['’]s$", "", word)  # "Which Iranian commander's assassination ..."
     if word in _IRREGULAR_PLURALS:
         return _NOUN_TYPE.get(_IRREGULAR_PLURALS[word]), True
     if word in _NOUN_TYPE:
@@ -240,6 +242,10 @@ _REPORTED = r"\b(?:report|publish|mention|discuss|cover|announc|releas|wr[io]t|s
 # "... reported before X" or "... before <someone> reported Y": an order of two reports, which dates can settle
 _ORDER = (re.compile(_REPORTED + r"(\s+)(?=" + _ORDER_WORD + ")", re.I),
           re.compile(r"(\s+)(?=" + _ORDER_WORD + r"\s+(?:[\w'’.|&-]+\s+){0,12}?" + _REPORTED + r"\b)", re.I))
+# only a question about whether a report came before another is an order question, not one about whether
+# the reporting stayed consistent or changed in between
+_ORDER_ASKED = re.compile(r"^\s*(?:did|was|were|is|had|has)\b(?!.*\b(?:consisten|inconsisten|chang|contradict|"
+                          r"agree|disagree|differ|shift|remain|align)\w*)", re.I)
 _REPORTS = re.compile(_REPORTED + r"|\barticle", re.I)
 # "Do both A and B report P?": one part per source, each asking P
 _BOTH = re.compile(r"\bboth\s+(?P<a>[^,]+?)\s+and\s+(?P<b>[^,]+?)(?=\s+(?:report|say|said|suggest|indicat|mention|"
@@ -257,7 +263,7 @@ def question_parts(question: str) -> tuple[str, ...]:
         whole = both.group(0)
         return tuple(body.replace(whole, both.group(name), 1) for name in ("a", "b"))
     parts = [p.strip(" ,") for p in _JOINS.split(body) if p.strip(" ,")]
-    if len(parts) == 1 and _REPORTS.search(body):
+    if len(parts) == 1 and _ORDER_ASKED.search(body) and _REPORTS.search(body):
         parts = _split_once(body, _ORDER)
     if len(parts) == 1 and _COMPARISON.search(body):
         parts = _split_once(body, _OR)

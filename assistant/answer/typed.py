@@ -22,7 +22,7 @@ from ..core.answers import Answer, Short
 from ..core.dates import DateRange
 from ..core.documents import Entity, SentenceNote
 from ..core.text import fold, stem, stems, tokenize
-from .evidence import CALENDAR, GENERIC, NUMBER_WORDS, Evidence, Sentence
+from .evidence import GENERIC, NUMBER_WORDS, Evidence, Sentence
 from .extractive import abstention
 from .query import Query, item_type
 
@@ -31,7 +31,7 @@ from .query import Query, item_type
 LABELS: dict[str, dict[str, float]] = {
     "person": {"PERSON": 1.0, "ORG": 0.8, "NORP": 0.7, "GPE": 0.5},
     "organisation": {"ORG": 1.0, "NORP": 0.8, "GPE": 0.5},
-    "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 1.0, "PLACE": 0.6},
+    "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 1.0, "PLACE": 0.9},
     "date": {"DATE": 1.0, "TIME": 0.8},
     "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
 }
@@ -45,11 +45,12 @@ CANDIDATE_SENTENCES = 16  # design bound: how far down the scored evidence candi
 CANDIDATE_SHARE = 0.4  # a candidate's sentence scores at least this share of the best (own set, issue 9)
 CONTEXT_CHARS = 300  # "just before" a sentence: about two sentences of news prose (design)
 NOUN_SHARE = 0.5  # own set, issue 9: half the question's other nouns (0.67 declined 3 more answerable, caught 1 more)
+HEADLINE_VERB = 0.7  # design: a sentence whose headline, not itself, names the asked event is less sure
 SPILL = 0.8  # design: an answer in the sentence after the tied one is a little less sure
 COUNT_WINDOW = 4  # words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
 NEAR_WORDS = 4.0  # proximity halves at this many words from the nearest question word
 AGREE_BONUS = 0.1  # per further article that states the same answer
-CONFLICT_SHARE = 0.5  # design: another article's tied, different figure this close to the best is shown too
+CONFLICT_SHARE = 0.8  # design: another article's tied, different figure whose sentence scores this close is shown too
 LIST_MAX = 8  # design bound on list items
 STEM_PREFIX = 5  # "acquire"/"acquisition": stems sharing this many leading letters are one word
 _WORD = re.compile(r"\w+")
@@ -60,7 +61,6 @@ VERB_GROUPS = [
     "meet meeting talk talks confer deliberate discuss",
     "treat designate classify label regard consider deem brand",
     "invade invasion incursion",
-    "carry conduct undertake launch",
     "buy acquire acquisition purchase takeover",
     "injure injury wound hurt",
     "accuse blame attribute implicate allege charge",
@@ -97,7 +97,7 @@ class Candidate:
 def asked_labels(query: Query) -> dict[str, float]:
     """The entity labels (with priors) that answer the query; none for definitions ("Who is Yehia
     Rasool?" asks what he is) and for questions that ask for no typed thing."""
-    if query.parse.names_subject:
+    if query.parse.names_subject and not item_type(query.parse.subject):
         return {}
     kind = query.item if query.asks == "list" else (query.item or query.asks)
     labels = dict(LABELS.get(kind or "", {}))
@@ -111,7 +111,12 @@ def role(query: Query) -> tuple[str, frozenset[str]] | None:
     "Iraq's foreign minister" -> minist, {foreign, minist}) -- or None for a category ("which official")."""
     if (query.item or query.asks) not in ("person", "organisation", "place"):
         return None
-    noun = next((n for n in query.parse.nouns if item_type(n.lemma)), None)
+    kind = query.item or query.asks
+    if query.item:  # "Which Iranian commander ...", "the name of the mayor ...": the first noun of its type
+        noun = next((n for n in query.parse.nouns if item_type(n.lemma) == kind), None)
+    else:  # "Who is Iraq's foreign minister?"; not "Who was arrested ... killing an activist?"
+        noun = next((n for n in query.parse.nouns if n.lemma == query.parse.subject and item_type(n.lemma) == kind),
+                    None)
     if noun is None or stem(noun.lemma) in CATEGORY_NOUNS:
         return None
     phrase = next((c for c in query.parse.chunks if noun.text in c.split()), noun.text)
@@ -149,13 +154,19 @@ def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels
             continue
         if held and not _beside(query, sent, ent, held):
             continue
-        score = weight * sent.score * prior * _proximity(query, sent, ent)
+        score = weight * sent.score * prior * _proximity(query, sent, ent) * _acts_here(query, sent)
         iso = next((d.iso for d in (note.dates if note else ()) if d.start <= ent.start < d.end), None)
         out.append(Candidate(ent.text, _key(ent.text), sent, ent, score, {sent.article_id}, iso=iso))
     return out
 
 
 _CONTINUES = frozenset("the it its they their he his she her this these those".split())
+
+
+def _acts_here(query: Query, sent: Sentence) -> float:
+    """1 when the main verb stands in the sentence itself, HEADLINE_VERB when only its headline holds it."""
+    verbs = query.parse.verb_forms()
+    return 1.0 if not verbs or verbs & stems(sent.text) else HEADLINE_VERB
 
 
 def _next(sent: Sentence, evidence: Evidence) -> Sentence | None:
@@ -183,18 +194,23 @@ def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozense
     return False
 
 
+_CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)")
+_FIGURE = re.compile(r"\b(\d[\d,.]*)\b")
 _PLACE = re.compile(r"\b(?:in|at|near|of)\s+(?:the\s+)?((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
 
 
 def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float]) -> list[Entity]:
-    """The sentence's entities, plus, for "where", names after "in/at/near" that NER missed ("in Diyala")."""
+    """The sentence's entities, plus what the NER missed: for "where" names after "in/at/near" ("in
+    Diyala"), for "when" clock times ("00:15"), for "how many" figures."""
     found = list(note.entities) if note else []
-    if "GPE" in labels:
-        taken = [(e.start, e.end) for e in found]
-        for m in _PLACE.finditer(sent.text):
+    missed = [(rx, label) for rx, label in ((_PLACE, "PLACE"), (_CLOCK, "TIME"), (_FIGURE, "CARDINAL"))
+              if label in labels]
+    for rx, label in missed:
+        taken = [(e.start, e.end) for e in found if e.label in labels]  # "in Jurf al-Sakhar", tagged PERSON
+        for m in rx.finditer(sent.text):
             start, end = sent.start + m.start(1), sent.start + m.end(1)
             if not any(s < end and start < e for s, e in taken):
-                found.append(Entity("PLACE", start, end, m.group(1)))
+                found.append(Entity(label, start, end, m.group(1)))
     return found
 
 
@@ -209,7 +225,7 @@ def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
         return False
     if (held := role(query)) and held[1] - own:
         return False  # "Who is Iraq's foreign minister?": a sentence on its prime minister is not about it
-    if (names := set(query.names) - GENERIC - CALENDAR) and names - _article_names(sent):
+    if (names := set(query.names) - GENERIC) and names - _article_names(sent):  # "the Friday strikes" too
         return False
     if not _covers_nouns(query, sent) or not _years_fit(query, sent):
         return False
@@ -234,21 +250,25 @@ def _overlaps(window: DateRange, iso: str) -> bool:
 _ACRONYM = re.compile(r"\b(?:[A-Z]\.){2,}")
 
 
-_YEAR = re.compile(r"\b(?:19|20)\d{2}\b")
+_STATED = re.compile(r"\b\d[\d,.]*\d\b|\b\d\b")
 
 
 def _years_fit(query: Query, sent: Sentence) -> bool:
-    """A year the question names as a modifier ("the 2023 fire") is the article's year or stands in it."""
+    """A year or figure the question names to say which event it means ("the 2023 fire", "the strikes that
+    killed 16 fighters") is the article's year or stands in the article."""
     meta = sent.meta
-    return all(year == (meta.get("date") or "")[:4] or year in (meta.get("text") or sent.text)
-               for year in _YEAR.findall(query.content_text))
+    text = meta.get("text") or sent.text
+    return all(figure == (meta.get("date") or "")[:4] or re.search(rf"\b{re.escape(figure)}\b", text)
+               for figure in _STATED.findall(query.content_text))
 
 
 def _covers_nouns(query: Query, sent: Sentence) -> bool:
     """At least NOUN_SHARE of the question's other nouns stand in the sentence, just before it or in the
     headline ("How many
     fighters does the PMF have *in total*?" is not answered by a death toll of fighters)."""
-    asked = {stem(n.lemma) for n in query.parse.nouns} - _counted(query) - GENERIC - CATEGORY_NOUNS
+    asked = {stem(n.lemma) for n in query.parse.nouns if not n.proper} - _counted(query) - GENERIC - CATEGORY_NOUNS
+    if query.asks == "date":
+        asked -= TIME_UNITS  # "On which day of the week ...": the question's words, not its topic
     if held := role(query):
         asked.discard(held[0])
     if not asked:
@@ -294,15 +314,22 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
 def _counted(query: Query) -> set[str]:
     """What a "how many" question counts: its first noun after "how many" ("fighters")."""
     focus = {fold(w) for w in query.focus}
-    return next(({stem(n.lemma)} for n in query.parse.nouns if fold(n.text) in focus), set())
+    return next(({stem(n.lemma)} for n in query.parse.nouns if not n.proper and fold(n.text) in focus), set())
 
 
 def _proximity(query: Query, sent: Sentence, ent: Entity) -> float:
-    """1 beside a question word, halving every NEAR_WORDS words away."""
+    """1 beside a question word and the main verb ("arresting a senior PMF leader, Qassem Musleh, on
+    accusations of killing ... Ihab al-Wazni": the arrested is Musleh), halving every NEAR_WORDS words away."""
     words = [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
     asked = stems(query.search_text) - GENERIC
     at = [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
     near = [n for n, (pos, s) in enumerate(words) if s in asked and not ent.start <= pos < ent.end]
+    verbs = query.parse.verb_forms()
+    acts = [n for n, (_, s) in enumerate(words) if s in verbs]
+    return 0.5 * _closeness(at, near) + 0.5 * _closeness(at, acts or near)
+
+
+def _closeness(at: list[int], near: list[int]) -> float:
     if not at or not near:
         return 0.5
     gap = min(abs(i - j) for i in at for j in near)
@@ -339,8 +366,8 @@ def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answe
     if not found:
         return declined(query, strength)
     best = found[0]
-    rivals = [c for c in found[1:] if query.asks in ("number", "date") and c.score >= CONFLICT_SHARE * best.score
-              and c.sentence.article_id not in best.articles]
+    rivals = [c for c in found[1:] if query.asks in ("number", "date") and c.sentence.article_id not in best.articles
+              and c.sentence.score >= CONFLICT_SHARE * best.sentence.score]
     if rivals:
         return _conflicting(query, [best, *rivals[:2]], strength)
     said = f"{best.text} ({best.iso})" if best.iso and len(best.iso) == 10 and best.iso not in best.text else best.text
@@ -383,12 +410,18 @@ _WHAT = {"person": "who", "organisation": "which group", "place": "where", "date
 
 
 def declined(query: Query, strength: float) -> Answer:
-    """'The articles don't say', with what the passages do mention, in the question's own words."""
-    mentioned = [c for c in query.parse.chunks if c.lower() not in ("the name", "name")]
+    """'The articles don't say', with what the passages do mention, in the question's own words:
+    "The passages found mention the PMF military parade, but none of them says where." """
     asked = _WHAT.get(query.item or query.asks, "that")
-    verb = query.parse.verbs[0].text if query.parse.verbs else ""
+    noun = next((n.text for n in query.parse.nouns if query.item and item_type(n.lemma) == query.item), None)
+    if noun:
+        asked = f"the {noun}'s name" if re.search(r"\bname of\b", query.question, re.I) else f"which {noun}"
+    elif query.asks == "number" and (counted := next((n.text for n in query.parse.nouns if not n.proper
+                                                      and {stem(n.lemma)} == _counted(query)), None)):
+        asked = f"how many {counted}"
+    mentioned = [c for c in query.parse.chunks if stems(c) - GENERIC - TIME_UNITS]
     if mentioned:
-        reason = f"The passages found mention {_joined(mentioned[:3])}, but not {asked} {verb}".rstrip() + "."
+        reason = f"The passages found mention {_joined(mentioned[:3])}, but none of them says {asked}."
     else:
         reason = "The closest passages do not answer this question."
     answer = abstention(query.question, reason)
