@@ -22,7 +22,7 @@ from ..index.sentence_vectors import SentenceVectors
 from ..index.store import Store
 from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
-from .evidence import Evidence, gather
+from .evidence import MULTI_HOP_SENTENCES, TOP_SENTENCES, Evidence, gather
 from .extractive import abstention, compose, select
 from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
@@ -31,7 +31,7 @@ from .prompts import Prompts
 from .query import Query, analyse
 from .retrieval import HybridRetriever
 from .timeline import timeline
-from .typed import asked_labels, candidates, list_answer, typed_answer
+from .typed import asked_labels, candidates, list_answer, multi_hop, typed_answer
 from .verdict import verdict_answer
 
 MISSING_NAMES_SHARE = 0.5  # decline when at least this share of the names a question uses is absent
@@ -138,7 +138,7 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
     a typed question finds no answer of its type tied to it. A briefing on the articles in general has
     no topic to miss."""
     question = query.question
-    strength = evidence.strength()
+    strength = evidence.strength(MULTI_HOP_SENTENCES if multi_hop(query) else TOP_SENTENCES)
     if not evidence.sentences:
         return abstention(question, "Nothing in them matches this question.")
     if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:

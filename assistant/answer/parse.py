@@ -32,6 +32,7 @@ LIGHT_VERBS = frozenset(
     "call name accord include mean seem become remain use precede follow carry conduct undertake perform "
     "stage".split()
 )
+_CLAUSE_HEADS = frozenset({"ROOT", "relcl", "advcl", "acl", "conj", "ccomp", "xcomp", "pcomp"})
 PARSE_EXCLUDE = ("ner", "senter")  # everything else: tok2vec, tagger, parser, attribute_ruler, lemmatizer
 
 
@@ -50,6 +51,7 @@ class Parsed:
     nouns: tuple[Word, ...] = ()  # nouns in order, capitalised ones marked `proper`
     chunks: tuple[str, ...] = ()  # noun phrases as written, without the question word
     names_subject: bool = False  # "Who/What is <a name>?": a definition, unless the name is a role
+    clauses: int = 1  # verbs heading a clause: "Which company, having faced ..., also underwent ..." has three
     subject: str = ""  # that subject's lemma, lower case ("minister" in "Who is Iraq's Minister of Defense?")
 
     def verb_forms(self) -> frozenset[str]:
@@ -81,6 +83,7 @@ def parse(nlp: Any, question: str) -> Parsed:
         chunks=tuple(t for c in chunks if (t := _chunk_text(c))),
         names_subject=subject is not None and subject.pos_ == "PROPN",
         subject=subject.lemma_.lower() if subject is not None else "",
+        clauses=max(1, sum(1 for t in doc if t.pos_ in ("VERB", "AUX") and t.dep_ in _CLAUSE_HEADS)),
     )
 
 

@@ -155,7 +155,7 @@ _ITEM_NOUNS = {
     "person": "official leader minister member commander spokesman spokesperson president analyst journalist "
               "lawmaker senator person man woman officer soldier fighter mayor governor chief head director "
               "founder executive ceo chairman envoy ambassador general prosecutor judge player coach author "
-              "reporter candidate winner contractor activist secretary",
+              "reporter candidate winner contractor activist secretary individual celebrity figure",
     "organisation": "group militia organization organisation company faction agency party outlet publisher "
                     "ministry department",
     "place": "city town country province base site place region location area village",

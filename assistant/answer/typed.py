@@ -35,6 +35,7 @@ LABELS: dict[str, dict[str, float]] = {
     "date": {"DATE": 1.0, "TIME": 0.8},
     "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
 }
+PERSON_NOUN_LABELS = {"PERSON": 1.0, "ORG": 0.4, "NORP": 0.3, "GPE": 0.2}  # design, like LABELS
 TIME_UNITS = frozenset(tokenize("second minute hour day week month year decade"))  # "how many weeks" -> DATE
 # nouns that count people: "how many people were killed" is answered by "eight members", "16 fighters"
 PEOPLE = frozenset(tokenize(
@@ -46,6 +47,8 @@ CANDIDATE_SHARE = 0.4  # a candidate's sentence scores at least this share of th
 CONTEXT_CHARS = 300  # "just before" a sentence: about two sentences of news prose (design)
 NOUN_SHARE = 0.5  # own set, issue 9: half the question's other nouns (0.67 declined 3 more answerable, caught 1 more)
 HEADLINE_VERB = 0.7  # design: a sentence whose headline, not itself, names the asked event is less sure
+MULTI_CLAUSES = 3  # MultiHop dev slice (qid > 389): its inference questions have three or more clauses
+FULLER_SHARE = 0.7  # design: "Taylor Swift" names the answer better than "Swift" when it scores this close
 SPILL = 0.8  # design: an answer in the sentence after the tied one is a little less sure
 COUNT_WINDOW = 4  # words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
 NEAR_WORDS = 4.0  # proximity halves at this many words from the nearest question word
@@ -74,8 +77,8 @@ _GROUP_OF = {stem(w): frozenset(stem(x) for x in g.split()) for g in VERB_GROUPS
 # item nouns that name a category, not a role: "Which US official" is answered by "Secretary Lloyd Austin"
 # without the word "official"; a role ("the mayor", "its spokesman") must stand beside its answer
 CATEGORY_NOUNS = frozenset(tokenize(
-    "person people man woman official leader member group organization organisation country city town place "
-    "region location area site company agency party faction"
+    "person people individual celebrity figure man woman official leader member group organization organisation "
+    "country city town place region location area site company agency party faction"
 ))
 ROLE_GAP = 2  # design: other words allowed between a role and its holder ("Qassem Musleh, a senior PMF leader")
 _FILLER = frozenset("s the a an of".split())
@@ -101,6 +104,8 @@ def asked_labels(query: Query) -> dict[str, float]:
         return {}
     kind = query.item if query.asks == "list" else (query.item or query.asks)
     labels = dict(LABELS.get(kind or "", {}))
+    if kind == "person" and (query.item == "person" or item_type(query.parse.subject) == "person"):
+        labels = PERSON_NOUN_LABELS  # "Which official", "Who is the individual ...": a person first
     if kind == "number" and _counted(query) & TIME_UNITS:
         labels["DATE"] = 1.0
     return labels
@@ -131,9 +136,12 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
         return []
     floor = CANDIDATE_SHARE * evidence.sentences[0].score
     found: list[Candidate] = []
+    multi = multi_hop(query)
+    if multi and not _covers_nouns(query, *evidence.sentences[:CANDIDATE_SENTENCES]):
+        return []
     for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
         note = _note_of(sent, notes)
-        if sent.score < floor or not tied(query, sent, note):
+        if sent.score < floor or not (multi or tied(query, sent, note)):
             continue
         own = _in_sentence(query, sent, note, labels)
         if not own and (after := _next(sent, evidence)) is not None:
@@ -141,7 +149,7 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
             for cand in own:
                 cand.lead = sent
         found += own
-    return _grouped(found)
+    return _grouped(found, multi)
 
 
 def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels: dict[str, float],
@@ -262,7 +270,14 @@ def _years_fit(query: Query, sent: Sentence) -> bool:
                for figure in _STATED.findall(query.content_text))
 
 
-def _covers_nouns(query: Query, sent: Sentence) -> bool:
+def multi_hop(query: Query) -> bool:
+    """A question that joins facts from several articles ("Which company, having faced a legal defeat as
+    reported by TechCrunch, also underwent ... as described by Polygon?"): no one sentence holds all it
+    says, so it is tied to the evidence as a whole, and its answer is the entity the articles share."""
+    return query.parse.clauses >= MULTI_CLAUSES or len(query.publishers) >= 2
+
+
+def _covers_nouns(query: Query, *sents: Sentence) -> bool:
     """At least NOUN_SHARE of the question's other nouns stand in the sentence, just before it or in the
     headline ("How many
     fighters does the PMF have *in total*?" is not answered by a death toll of fighters)."""
@@ -273,8 +288,10 @@ def _covers_nouns(query: Query, sent: Sentence) -> bool:
         asked.discard(held[0])
     if not asked:
         return True
-    text = sent.meta.get("text") or sent.text
-    near = stems(text[max(0, sent.start - CONTEXT_CHARS):sent.end]) | stems(sent.meta.get("title") or "")
+    near: set[str] = set()
+    for sent in sents:
+        text = sent.meta.get("text") or sent.text
+        near |= stems(text[max(0, sent.start - CONTEXT_CHARS):sent.end]) | stems(sent.meta.get("title") or "")
     return len(asked & near) >= NOUN_SHARE * len(asked)
 
 
@@ -344,9 +361,11 @@ def _key(text: str) -> str:
     return re.sub(r"^(the|a|an)\s+", "", fold(text)).strip()
 
 
-def _grouped(found: list[Candidate]) -> list[Candidate]:
-    """One candidate per answer: its best mention, plus a bonus for every further article stating it.
-    "Austin" and "Lloyd Austin III" are one answer (the words of one are all in the other)."""
+def _grouped(found: list[Candidate], multi: bool = False) -> list[Candidate]:
+    """One candidate per answer: its best mention, plus a bonus for every further article stating it
+    (for a multi-hop question, whose answer is what the articles share, each further article counts as
+    much as the best mention). "Austin" and "Lloyd Austin III" are one answer (the words of one are all
+    in the other); it is named by its fullest mention that scores nearly as well."""
     found.sort(key=lambda c: -c.score)
     groups: list[Candidate] = []
     for cand in found:
@@ -354,10 +373,14 @@ def _grouped(found: list[Candidate]) -> list[Candidate]:
         same = next((g for g in groups if words <= set(g.key.split()) or set(g.key.split()) <= words), None)
         if same is None:
             groups.append(cand)
-        else:
-            same.articles.add(cand.sentence.article_id)
+            continue
+        same.articles.add(cand.sentence.article_id)
+        if len(cand.text) > len(same.text) and cand.score >= FULLER_SHARE * same.score:
+            same.text, same.sentence, same.entity, same.lead, same.iso = (
+                cand.text, cand.sentence, cand.entity, cand.lead, cand.iso)
+            same.key = cand.key
     for g in groups:
-        g.score += AGREE_BONUS * (len(g.articles) - 1)
+        g.score += (AGREE_BONUS if not multi else g.score) * (len(g.articles) - 1)
     return sorted(groups, key=lambda c: -c.score)
 
 
@@ -374,7 +397,7 @@ def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answe
     quoted = [best.lead, best.sentence] if best.lead else [best.sentence]
     text = " ".join(f"{s.text} [{n}]" for n, s in enumerate(quoted, 1))
     short = Short(best.text, len(quoted), best.entity.start, best.entity.end)
-    return Answer(question=query.question, text=f"{said}: {text}", citations=[s.citation(n) for n, s in
+    return Answer(question=query.question, text=f"{said} — {text}", citations=[s.citation(n) for n, s in
                   enumerate(quoted, 1)], confidence=strength, kind="factoid", short=short)
 
 
