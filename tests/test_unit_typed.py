@@ -1,0 +1,75 @@
+"""Typed answers (assistant/answer/typed.py): the thing asked for, tied to the question, or a refusal."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from assistant.answer.parse import QuestionParser
+from assistant.answer.query import analyse
+from assistant.answer.typed import asked_labels, multi_hop, role
+
+
+@pytest.fixture(scope="module")
+def parser() -> QuestionParser:
+    return QuestionParser()
+
+
+def query(question: str, parser: QuestionParser) -> Any:
+    return analyse(question, [], today=date(2024, 6, 30), max_chars=2000, k=8, answerer="extractive",
+                   parse=parser)
+
+
+def short_is_inside_its_quote(answer: Any) -> bool:
+    cited = next(c for c in answer.citations if c.number == answer.short.citation)
+    return cited.start <= answer.short.start < answer.short.end <= cited.end and \
+        cited.quote[answer.short.start - cited.start:answer.short.end - cited.start] == answer.short.text
+
+
+@pytest.mark.parametrize(("question", "short"), [
+    ("How many books does the reading room hold?", "4,000"),
+    ("Who said talks with the port operators would resume?", "Marta Quell"),
+    ("How much did Mayor Elena Brandt's budget amount to?", "40 million"),
+])
+def test_a_typed_question_leads_with_its_short_answer_inside_the_cited_quote(news_assistant: Any, question: str,
+                                                                            short: str) -> None:
+    answer = news_assistant.ask(question)
+    assert answer.kind == "factoid" and answer.short is not None and answer.short.text == short
+    assert answer.text.startswith(f"{short} — ")
+    assert short_is_inside_its_quote(answer)
+
+
+@pytest.mark.parametrize("question", [
+    "Who bought the port operators?",  # the articles discuss them, not a sale
+    "How many firefighters were injured in the blaze?",  # 12 *workers* were injured
+    "How many workers were injured in the 2022 fire?",  # no article is about a 2022 fire
+    "When did the library close its reading room?",  # it opened one
+])
+def test_on_topic_passages_without_the_asked_fact_are_declined(news_assistant: Any, question: str) -> None:
+    answer = news_assistant.ask(question)
+    assert answer.abstained and answer.citations == [] and answer.short is None
+
+
+def test_a_refusal_says_what_the_passages_mention_in_the_questions_words(news_assistant: Any) -> None:
+    answer = news_assistant.ask("Who bought the port operators?")
+    assert "the port operators" in answer.text and "oper" not in answer.text.replace("operators", "")
+
+
+def test_a_definition_asks_for_no_typed_answer_but_a_role_does(parser: QuestionParser) -> None:
+    assert asked_labels(query("Who is Yehia Rasool?", parser)) == {}
+    minister = query("Who is Iraq's foreign minister?", parser)
+    assert asked_labels(minister) and role(minister) == ("minist", frozenset({"foreign", "minist"}))
+
+
+def test_the_role_comes_from_the_which_phrase_not_from_any_person_noun(parser: QuestionParser) -> None:
+    assert role(query("Which Iranian commander's assassination remains a sore point?", parser))[0] == "command"
+    assert role(query("Who was arrested on accusations of killing a civil society activist?", parser)) is None
+    assert role(query("Which US official met the minister?", parser)) is None  # a category, not a role
+
+
+def test_a_question_joining_several_clauses_is_multi_hop(parser: QuestionParser) -> None:
+    assert multi_hop(query("Which company, having faced a legal defeat as reported by one outlet, also underwent "
+                           "a period of intense labor, and is now reducing its workforce?", parser))
+    assert not multi_hop(query("How many workers were injured in the fire?", parser))
