@@ -55,6 +55,7 @@ NEAR_WORDS = 4.0  # proximity halves at this many words from the nearest questio
 AGREE_BONUS = 0.1  # per further article that states the same answer
 CONFLICT_SHARE = 0.8  # design: another article's tied, different figure whose sentence scores this close is shown too
 LIST_MAX = 8  # design bound on list items
+LIST_SHARE = 0.5  # design: an item scores at least half the best one (own set lists k21-k24 kept whole)
 STEM_PREFIX = 5  # "acquire"/"acquisition": stems sharing this many leading letters are one word
 _WORD = re.compile(r"\w+")
 # Near-synonym groups of news verbs (with their nouns), like WordNet synsets: a sentence holding any word of
@@ -419,7 +420,11 @@ def list_answer(query: Query, found: list[Candidate], strength: float) -> Answer
         return None
     numbers: dict[tuple[str, int], int] = {}
     citations, lines = [], []
-    for cand in found[:LIST_MAX]:
+    sure = [c for c in found if c.score >= LIST_SHARE * found[0].score
+            and asked_labels(query).get(c.entity.label, 0.0) >= 1.0]  # only the asked type itself: people
+    if not sure:
+        return None
+    for cand in sure[:LIST_MAX]:
         where = (cand.sentence.article_id, cand.sentence.start)
         if where not in numbers:
             numbers[where] = len(numbers) + 1
