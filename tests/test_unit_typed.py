@@ -32,6 +32,7 @@ def short_is_inside_its_quote(answer: Any) -> bool:
     ("How many books does the reading room hold?", "4,000"),
     ("Who said talks with the port operators would resume?", "Marta Quell"),
     ("How much did Mayor Elena Brandt's budget amount to?", "40 million"),
+    ("How much is the pay rise the union is asking for?", "six percent"),  # "how much" counts no noun
 ])
 def test_a_typed_question_leads_with_its_short_answer_inside_the_cited_quote(news_assistant: Any, question: str,
                                                                             short: str) -> None:

@@ -332,6 +332,8 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
 
 def _counted(query: Query) -> set[str]:
     """What a "how many" question counts: its first noun after "how many" ("fighters")."""
+    if not re.search(r"\bhow many\b", query.search_text, re.I):
+        return set()  # "how much will the toll be?" counts nothing: any amount answers
     focus = {fold(w) for w in query.focus}
     return next(({stem(n.lemma)} for n in query.parse.nouns if not n.proper and fold(n.text) in focus), set())
 
