@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..core.answers import Citation
+from ..core.documents import SentenceNote
 from ..core.text import first_words, fold, sentence_spans, stems, tokenize
 from ..index.lexical import LexicalIndex
 from ..index.sentence_vectors import SentenceVectors
@@ -74,6 +75,10 @@ class Sentence:
                         date=meta.get("date") or None, quote=self.text, start=self.start, end=self.end,
                         publisher=meta.get("publisher") or None, url=meta.get("url") or None,
                         score=round(self.score, 4))
+
+    def note(self, notes: dict[str, list[SentenceNote]]) -> SentenceNote | None:
+        """This sentence's stored annotation among `notes` (by article id), if it has one."""
+        return next((n for n in notes.get(self.article_id, []) if n.start <= self.start < n.end), None)
 
     @property
     def article_label(self) -> str:

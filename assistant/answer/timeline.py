@@ -36,8 +36,7 @@ def timeline(query: Query, sentences: list[Sentence], notes: dict[str, list[Sent
         if sent.text in seen:
             continue
         seen.add(sent.text)
-        note = next((n for n in notes.get(sent.article_id, []) if n.start <= sent.start < n.end), None)
-        key, label = dated(sent, note)
+        key, label = dated(sent, sent.note(notes))
         chosen.append((key, label, sent))
         if len(chosen) == TIMELINE_EVENTS:
             break

@@ -142,12 +142,12 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
     if multi and not _covers_nouns(query, *evidence.sentences[:CANDIDATE_SENTENCES]):
         return []
     for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
-        note = _note_of(sent, notes)
+        note = sent.note(notes)
         if sent.score < floor or not (multi or tied(query, sent, note)):
             continue
         own = _in_sentence(query, sent, note, labels)
         if not own and (after := _next(sent, evidence)) is not None:
-            own = _in_sentence(query, after, _note_of(after, notes), labels, SPILL)
+            own = _in_sentence(query, after, after.note(notes), labels, SPILL)
             for cand in own:
                 cand.lead = sent
         found += own
@@ -355,10 +355,6 @@ def _closeness(at: list[int], near: list[int]) -> float:
         return 0.5
     gap = min(abs(i - j) for i in at for j in near)
     return 1.0 / (1.0 + gap / NEAR_WORDS)
-
-
-def _note_of(sent: Sentence, notes: dict[str, list[SentenceNote]]) -> SentenceNote | None:
-    return next((n for n in notes.get(sent.article_id, []) if n.start <= sent.start < n.end), None)
 
 
 def _key(text: str) -> str:
