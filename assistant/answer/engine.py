@@ -80,7 +80,8 @@ class AnswerEngine:
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
-            notes = self._notes([s.article_id for s in evidence.sentences], articles)
+            uses_notes = query.asks == "timeline" or bool(asked_labels(query))  # the rest never reads them
+            notes = self._notes([s.article_id for s in evidence.sentences], articles) if uses_notes else {}
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec, notes)
             if answer.kind == "quotes" and query.asks == "timeline":
                 answer = timeline(query, evidence.sentences, notes, answer.confidence)
