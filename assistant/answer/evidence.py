@@ -86,6 +86,21 @@ class Sentence:
         return self.meta.get("title") or first_words(self.meta.get("text")) or self.article_id
 
 
+class Cited:
+    """Numbers sentences [1], [2], ... as an answer first cites them; a sentence cited again keeps its number."""
+
+    def __init__(self) -> None:
+        self.citations: list[Citation] = []
+        self._numbers: dict[tuple[str, int], int] = {}
+
+    def number(self, sent: Sentence) -> int:
+        key = (sent.article_id, sent.start)
+        if key not in self._numbers:
+            self._numbers[key] = len(self._numbers) + 1
+            self.citations.append(sent.citation(self._numbers[key]))
+        return self._numbers[key]
+
+
 @dataclass
 class Evidence:
     sentences: list[Sentence]  # scored, best first

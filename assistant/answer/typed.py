@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ..core.answers import Answer, Short
 from ..core.dates import DateRange
 from ..core.documents import Entity, SentenceNote
 from ..core.text import fold, stem, stems, tokenize
-from .evidence import GENERIC, NUMBER_WORDS, Evidence, Sentence
+from .evidence import GENERIC, NUMBER_WORDS, Cited, Evidence, Sentence
 from .extractive import abstention
 from .query import Query, item_type
 
@@ -191,8 +192,8 @@ def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozense
     the role's own phrase and names: "Iranian commander Qasem Soleimani", "Kadhimi, Iraq's interim prime
     minister"; not "a civilian contractor with similar strikes on PMF"."""
     noun, phrase = held
-    words = [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
-    at = [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
+    words = _words(sent)
+    at = _inside(words, ent)
     if not at:
         return False
     skip = phrase | set(query.names) | _FILLER
@@ -297,12 +298,17 @@ def _covers_nouns(query: Query, *sents: Sentence) -> bool:
     return len(asked & near) >= NOUN_SHARE * len(asked)
 
 
-def _article_names(sent: Sentence) -> set[str]:
+def _article_names(sent: Sentence) -> frozenset[str]:
     """Stems of the sentence's article (text, headline, publisher), dotted acronyms joined ("U.S." is
     the question's "US"): the names a question uses may stand anywhere in the article it asks about."""
     meta = sent.meta
-    text = " ".join((meta.get("text") or sent.text, meta.get("title") or "", meta.get("publisher") or ""))
-    return stems(_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", text))
+    return _name_stems(meta.get("text") or sent.text, meta.get("title") or "", meta.get("publisher") or "")
+
+
+@lru_cache(maxsize=256)
+def _name_stems(*parts: str) -> frozenset[str]:
+    """Once per article, not once per sentence of it: stemming a whole article is the costly part."""
+    return frozenset(stems(_ACRONYM.sub(lambda m: m.group().replace(".", "") + " ", " ".join(parts))))
 
 
 def _same_word(a: str, b: str) -> bool:
@@ -341,13 +347,23 @@ def _counted(query: Query) -> set[str]:
 def _proximity(query: Query, sent: Sentence, ent: Entity) -> float:
     """1 beside a question word and the main verb ("arresting a senior PMF leader, Qassem Musleh, on
     accusations of killing ... Ihab al-Wazni": the arrested is Musleh), halving every NEAR_WORDS words away."""
-    words = [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
+    words = _words(sent)
     asked = stems(query.search_text) - GENERIC
-    at = [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
-    near = [n for n, (pos, s) in enumerate(words) if s in asked and not ent.start <= pos < ent.end]
+    at = _inside(words, ent)
+    near = [n for n, (pos, s) in enumerate(words) if s in asked and n not in at]
     verbs = query.parse.verb_forms()
     acts = [n for n, (_, s) in enumerate(words) if s in verbs]
     return 0.5 * _closeness(at, near) + 0.5 * _closeness(at, acts or near)
+
+
+def _words(sent: Sentence) -> list[tuple[int, str]]:
+    """The sentence's words as (article offset, stem), for measuring distances in words."""
+    return [(m.start() + sent.start, stem(fold(m.group()))) for m in _WORD.finditer(sent.text)]
+
+
+def _inside(words: list[tuple[int, str]], ent: Entity) -> list[int]:
+    """Indexes of the words that start inside the entity."""
+    return [n for n, (pos, _) in enumerate(words) if ent.start <= pos < ent.end]
 
 
 def _closeness(at: list[int], near: list[int]) -> float:
@@ -417,19 +433,14 @@ def list_answer(query: Query, found: list[Candidate], strength: float) -> Answer
     """Every distinct answer, each cited to its sentence (items of one sentence share its number)."""
     if not found:
         return None
-    numbers: dict[tuple[str, int], int] = {}
-    citations, lines = [], []
+    cited, lines = Cited(), []
     sure = [c for c in found if c.score >= LIST_SHARE * found[0].score
             and asked_labels(query).get(c.entity.label, 0.0) >= 1.0]  # only the asked type itself: people
     if not sure:
         return None
     for cand in sure[:LIST_MAX]:
-        where = (cand.sentence.article_id, cand.sentence.start)
-        if where not in numbers:
-            numbers[where] = len(numbers) + 1
-            citations.append(cand.sentence.citation(numbers[where]))
-        lines.append(f"- {cand.text} [{numbers[where]}]")
-    return Answer(question=query.question, text="\n".join(lines), citations=citations, confidence=strength,
+        lines.append(f"- {cand.text} [{cited.number(cand.sentence)}]")
+    return Answer(question=query.question, text="\n".join(lines), citations=cited.citations, confidence=strength,
                   kind="list")
 
 

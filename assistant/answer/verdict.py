@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from ..core.answers import Answer
 from ..core.text import fold, stems, tokenize
-from .evidence import CALENDAR, GENERIC, Evidence, Sentence
+from .evidence import CALENDAR, GENERIC, Cited, Evidence, Sentence
 from .query import Query
 
 # Share of a part's weighted content words its sentence must hold to support it clearly, and how many of
@@ -209,22 +209,17 @@ def _answer(question: str, verdict: str | None, sides: list[Side], strength: flo
     """The verdict (or "don't settle") line, then one line per part quoting its sentence with [n]; a part
     without clear support is named (by its place) as unsettled beside what the articles do say about it."""
     lines = [f"{verdict}." if verdict else UNSETTLED]
-    citations = []
-    numbers: dict[tuple[str, int], int] = {}
+    cited = Cited()
     for n, side in enumerate(sides):
         sent = side.sentence
         prefix = "" if verdict or side.clear else f"Not settled: {_which(n, side)}. "
         if sent is None:
             lines.append(f"Not settled: {_which(n, side)}. Nothing in them speaks to it.")
             continue
-        key = (sent.article_id, sent.start)
-        if key not in numbers:
-            numbers[key] = len(numbers) + 1
-            citations.append(sent.citation(numbers[key]))
         where = ", ".join(x for x in (sent.meta.get("publisher"), sent.meta.get("date")) if x)
         label = f"In “{sent.article_label}”" + (f" ({where})" if where else "")
-        lines.append(f"{prefix}{label}: {sent.text} [{numbers[key]}]")
-    return Answer(question=question, text="\n".join(lines), citations=citations, abstained=False,
+        lines.append(f"{prefix}{label}: {sent.text} [{cited.number(sent)}]")
+    return Answer(question=question, text="\n".join(lines), citations=cited.citations, abstained=False,
                   answerer="extractive", confidence=strength, kind="yesno")
 
 
