@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks import check_exact_citations
 from fakes import FIRE_2023, FIRE_2024, STATED
 
 from assistant.answer.briefing import BRIEFING_SENTENCES, PER_ARTICLE
@@ -15,17 +16,10 @@ def lines_of(answer: Any) -> list[str]:
     return answer.text.splitlines()[1:]
 
 
-def check_exact(assistant: Any, answer: Any) -> None:
-    assert markers_in(answer.text) == [c.number for c in answer.citations]
-    for c in answer.citations:
-        assert assistant.article(c.source)["text"][c.start:c.end] == c.quote
-        assert f"{c.quote} [{c.number}]" in answer.text
-
-
 def test_summarize_the_articles_is_a_briefing_over_several_articles(news_assistant: Any) -> None:
     answer = news_assistant.ask("Summarize the articles")
     assert answer.kind == "briefing" and not answer.abstained
-    check_exact(news_assistant, answer)
+    check_exact_citations(news_assistant, answer)
     articles = [c.source for c in answer.citations]
     assert len(set(articles)) >= 3, "a briefing on the articles in general reaches several of them"
     assert len(answer.citations) <= BRIEFING_SENTENCES
@@ -49,7 +43,7 @@ def test_briefing_lines_are_one_per_article_in_date_order_with_undated_last(news
 def test_briefing_on_a_topic_quotes_only_sentences_that_name_it(news_assistant: Any) -> None:
     answer = news_assistant.ask("Brief me on the Northport harbour fires")
     assert answer.kind == "briefing"
-    check_exact(news_assistant, answer)
+    check_exact_citations(news_assistant, answer)
     assert {c.source for c in answer.citations} == {FIRE_2023, FIRE_2024}
     assert all("Northport" in c.quote or "harbour" in c.quote for c in answer.citations)
 

@@ -8,13 +8,13 @@ from datetime import date
 from typing import Any
 
 import pytest
+from checks import check_exact_citations
 from fakes import BUDGET, FIRE_2023, FIRE_2024, LIBRARY, STATED, STRIKE
 
 from assistant.answer.engine import extractive_answer
 from assistant.answer.evidence import Evidence
 from assistant.answer.extractive import ABSTAIN_TEXT
 from assistant.answer.query import analyse
-from assistant.core.answers import markers_in
 from assistant.core.errors import EmptyStoreError, QuestionError
 
 FIRE_QUESTION = "How many workers were injured in the fire at Northport harbour?"
@@ -27,17 +27,6 @@ QUESTIONS = [
     "What does the union ask for?",
     "When did the fire break out at the fuel depot?",
 ]
-
-
-def check_exact_citations(assistant: Any, answer: Any) -> None:
-    numbers = [c.number for c in answer.citations]
-    assert numbers == list(range(1, len(numbers) + 1))
-    assert markers_in(answer.text) == numbers, "every [n] has a citation and every citation its [n]"
-    for c in answer.citations:
-        article = assistant.article(c.source)
-        assert article["text"][c.start:c.end] == c.quote
-        assert c.quote in answer.text
-        assert (c.title, c.date, c.publisher) == (article.get("title"), article.get("date"), article.get("publisher"))
 
 
 @pytest.mark.parametrize("question", QUESTIONS)

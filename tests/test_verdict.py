@@ -9,25 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from checks import check_exact_citations
 from fakes import BUDGET, FIRE_2023, FIRE_2024, STRIKE
 from queries import query_for
 
 from assistant.answer.evidence import Sentence
 from assistant.answer.verdict import UNSETTLED, Side, coverage, date_verdict
-from assistant.core.answers import Answer, markers_in
 
 BOTH_STATED = ("Does the Coastal Herald say a fire destroyed three warehouses at Northport harbour, while the "
                "Valley Times says flames swept through a fuel depot on the Northport quay?")
 ONE_UNSTATED = ("Does the Coastal Herald say a fire destroyed three warehouses at Northport harbour, while the "
                 "Valley Times says the mayor opened a swimming pool for dock workers?")
-
-
-def assert_cited_exactly(assistant: Any, answer: Answer) -> None:
-    """Every [n] in the text has exactly one citation and back, and each quote is its article's span."""
-    assert markers_in(answer.text) == [c.number for c in answer.citations]
-    for c in answer.citations:
-        assert assistant.article(c.source)["text"][c.start:c.end] == c.quote
-        assert f"{c.quote} [{c.number}]" in answer.text
 
 
 def test_dates_settle_which_report_came_first(news_assistant: Any) -> None:
@@ -40,14 +32,14 @@ def test_dates_settle_which_report_came_first(news_assistant: Any) -> None:
     assert [c.source for c in before.citations] == [FIRE_2023, STRIKE]
     assert [c.date for c in before.citations] == ["2023-03-14", "2023-11-05"]
     for answer in (before, after):
-        assert_cited_exactly(news_assistant, answer)
+        check_exact_citations(news_assistant, answer)
 
 
 def test_yes_when_every_part_has_a_sentence_that_states_it(news_assistant: Any) -> None:
     answer = news_assistant.ask(BOTH_STATED)
     assert answer.kind == "yesno" and answer.text.startswith("Yes.")
     assert [c.source for c in answer.citations] == [FIRE_2023, FIRE_2024]  # each part from the publisher it names
-    assert_cited_exactly(news_assistant, answer)
+    check_exact_citations(news_assistant, answer)
 
 
 def test_no_verdict_when_a_part_is_unsupported_and_the_part_is_named(news_assistant: Any) -> None:
@@ -59,7 +51,7 @@ def test_no_verdict_when_a_part_is_unsupported_and_the_part_is_named(news_assist
     assert "Not settled: the first part" not in answer.text  # the supported part is just quoted
     assert "swimming pool" not in answer.text  # the part is named, not echoed as if the articles said it
     assert answer.citations and answer.citations[0].source == FIRE_2023
-    assert_cited_exactly(news_assistant, answer)
+    check_exact_citations(news_assistant, answer)
 
 
 def test_a_part_naming_a_publisher_is_answered_from_that_publisher_only(news_assistant: Any) -> None:
@@ -68,7 +60,7 @@ def test_a_part_naming_a_publisher_is_answered_from_that_publisher_only(news_ass
     assert not answer.text.startswith(("Yes", "No"))  # each claim is in the other publisher's article
     assert {c.source for c in answer.citations} <= {FIRE_2023, BUDGET, FIRE_2024, STRIKE}
     assert all(c.publisher == "Coastal Herald" for c in answer.citations[:1])
-    assert_cited_exactly(news_assistant, answer)
+    check_exact_citations(news_assistant, answer)
 
 
 def test_a_one_part_question_without_a_verdict_is_left_to_the_quoting_answerer(news_assistant: Any) -> None:
