@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from assistant.answer.evidence import Evidence, Sentence
 from assistant.answer.parse import QuestionParser
 from assistant.answer.query import analyse
-from assistant.answer.typed import asked_labels, multi_hop, role
+from assistant.answer.typed import _in_headline, _named, asked_labels, full_names, multi_hop, role
+from assistant.core.documents import Entity, SentenceNote
 
 
 @pytest.fixture(scope="module")
@@ -74,3 +76,42 @@ def test_a_question_joining_several_clauses_is_multi_hop(parser: QuestionParser)
     assert multi_hop(query("Which company, having faced a legal defeat as reported by one outlet, also underwent "
                            "a period of intense labor, and is now reducing its workforce?", parser))
     assert not multi_hop(query("How many workers were injured in the fire?", parser))
+
+
+def _sentence(article_id: str, text: str, title: str) -> Any:
+    return Sentence(article_id, 0, len(text), text, 0, {"title": title, "text": text})
+
+
+def _note(*entities: tuple[str, str]) -> Any:
+    return SentenceNote(0, 100, tuple(Entity(label, 0, len(text), text) for label, text in entities))
+
+
+def test_a_bare_surname_is_the_person_the_articles_name_in_full() -> None:
+    notes = {"a": [_note(("PERSON", "Marta Quell"), ("PERSON", "Quell"))], "b": [_note(("ORG", "Quell"))]}
+    evidence = Evidence([_sentence("c", "Quell left.", "Why Elena Brandt's budget failed")], [], [])
+    names = full_names(notes, evidence)
+    assert names["quell"] == "Marta Quell" and names["brandt"] == "Elena Brandt"  # the headline's name too
+    ent, shown = _named(Entity("ORG", 5, 10, "Quell"), names)  # spaCy tagged the surname an organisation
+    assert (ent.label, ent.text, ent.start, shown) == ("PERSON", "Quell", 5, "Marta Quell")  # span kept exact
+    assert _named(Entity("ORG", 0, 4, "Port"), names)[1] == "Port"
+
+
+def test_a_surname_two_full_names_share_is_not_resolved() -> None:
+    notes = {"a": [_note(("PERSON", "Travis Kelce"))], "b": [_note(("PERSON", "Jason Kelce"))]}
+    assert "kelce" not in full_names(notes, Evidence([], [], []))
+
+
+@pytest.mark.parametrize(("name", "title", "named"), [
+    ("Sam Bankman-Fried", "SBF’s trial starts soon", True),  # initials, possessive
+    ("Sam Altman", "A timeline of Sam Altman’s firing", True),
+    ("Marta Quell", "Port strike talks resume", False),
+    ("Al Bo", "AB test results", False),  # two initials are too short to tell
+])
+def test_a_headline_names_a_candidate_by_last_name_or_initials(name: str, title: str, named: bool) -> None:
+    assert _in_headline(name, title) is named
+
+
+def test_who_is_the_individual_asks_for_a_person_first(parser: QuestionParser) -> None:
+    q = query("Who is the individual accused of using a colleague as a front?", parser)
+    assert q.item == "person" and asked_labels(q)["PERSON"] > asked_labels(q)["ORG"]
+    assert query("Who is the group behind the strike?", parser).item is None

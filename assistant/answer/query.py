@@ -142,6 +142,8 @@ _NUMBER = re.compile(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b|\b
 _DATE = re.compile(r"\bwhen\b|\b(what|which) (\w+ )?(year|date|day|time|month)\b|\bsince when\b|\bhow long\b", re.I)
 _PLACE = re.compile(r"\bwhere\b|\bwhich (city|town|province|country|base|place)\b", re.I)
 _PERSON = re.compile(r"^\s*who\b|\bwho (is|was|were|are)\b", re.I)
+# "Who is the individual that ...": a person, not a group (a role such as "the mayor" keeps its own rule)
+_WHO_THE = re.compile(r"^\s*who (?:is|was|are|were) the\s+(individual|person|man|woman|celebrity|figure)\b", re.I)
 _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later|first)\b.*\bor\b|"
                          r"\bor\b.*\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later)\b|"
                          r"\bcompare", re.I)
@@ -155,7 +157,9 @@ _ITEM_NOUNS = {
     "person": "official leader minister member commander spokesman spokesperson president analyst journalist "
               "lawmaker senator person man woman officer soldier fighter mayor governor chief head director "
               "founder executive ceo chairman envoy ambassador general prosecutor judge player coach author "
-              "reporter candidate winner contractor activist secretary individual celebrity figure",
+              "reporter candidate winner contractor activist secretary individual celebrity figure star singer "
+              "athlete artist musician rapper entrepreneur billionaire investor businessman businesswoman "
+              "scientist researcher economist politician",
     "organisation": "group militia organization organisation company faction agency party outlet publisher "
                     "ministry department",
     "place": "city town country province base site place region location area village",
@@ -180,6 +184,8 @@ def asked_for(question: str) -> tuple[str, str | None]:
             typed, plural = _item_noun(word)
             if typed:
                 return ("list", typed) if plural else (typed, typed)
+    if _WHO_THE.search(question):
+        return "person", "person"
     for kind, rule in (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON)):
         if rule.search(question):
             return kind, None

@@ -22,7 +22,7 @@ from functools import lru_cache
 from ..core.answers import Answer, Short
 from ..core.dates import DateRange
 from ..core.documents import Entity, SentenceNote
-from ..core.text import fold, stem, stems, tokenize
+from ..core.text import STOPWORDS, fold, stem, stems, tokenize
 from .evidence import GENERIC, NUMBER_WORDS, Cited, Evidence, Sentence
 from .extractive import abstention
 from .query import Query, item_type
@@ -142,24 +142,27 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
     multi = multi_hop(query)
     if multi and not _covers_nouns(query, *evidence.sentences[:CANDIDATE_SENTENCES]):
         return []
+    names = full_names(notes, evidence) if "PERSON" in labels else {}
     for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
         note = sent.note(notes)
         if sent.score < floor or not (multi or tied(query, sent, note)):
             continue
-        own = _in_sentence(query, sent, note, labels)
+        own = _in_sentence(query, sent, note, labels, names)
         if not own and (after := _next(sent, evidence)) is not None:
-            own = _in_sentence(query, after, after.note(notes), labels, SPILL)
+            own = _in_sentence(query, after, after.note(notes), labels, names, SPILL)
             for cand in own:
                 cand.lead = sent
         found += own
-    return _grouped(found, multi)
+    headlines = {s.article_id: s.meta.get("title") or "" for s in evidence.sentences} if multi else {}
+    return _grouped(found, multi, headlines)
 
 
 def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels: dict[str, float],
-                 weight: float = 1.0) -> list[Candidate]:
+                 names: dict[str, str], weight: float = 1.0) -> list[Candidate]:
     out = []
     held = role(query)
-    for ent in _entities(sent, note, labels):
+    for found in _entities(sent, note, labels):
+        ent, name = _named(found, names)
         prior = labels.get(ent.label)
         if not prior or not (sent.start <= ent.start and ent.end <= sent.end) or not _answers(query, sent, ent):
             continue
@@ -167,8 +170,44 @@ def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels
             continue
         score = weight * sent.score * prior * _proximity(query, sent, ent) * _acts_here(query, sent)
         iso = next((d.iso for d in (note.dates if note else ()) if d.start <= ent.start < d.end), None)
-        out.append(Candidate(ent.text, _key(ent.text), sent, ent, score, {sent.article_id}, iso=iso))
+        out.append(Candidate(name, _key(name), sent, ent, score, {sent.article_id}, iso=iso))
     return out
+
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+NAMED_AS = frozenset({"PERSON", "ORG", "NORP", "GPE", "PLACE"})  # labels spaCy gives bare surnames
+
+
+def full_names(notes: dict[str, list[SentenceNote]], evidence: Evidence) -> dict[str, str]:
+    """Surname -> the one full name the retrieved articles give it ("bankman-fried" -> "Sam Bankman-Fried"):
+    from the people their sentences name in full, and from the "First Last" pairs of their headlines,
+    which the NER never saw. News names a person in full once and by surname after, and spaCy often tags
+    a bare surname as an organisation or place; a surname two different full names share ("Kelce") is
+    left alone."""
+    seen: dict[str, set[str]] = {}
+    for sentence_notes in notes.values():
+        for note in sentence_notes:
+            for ent in note.entities:
+                words = _POSSESSIVE.sub("", ent.text).split()
+                if ent.label == "PERSON" and len(words) >= 2:
+                    seen.setdefault(fold(words[-1]), set()).add(" ".join(words))
+    for title in {s.meta.get("title") or "" for s in evidence.sentences}:
+        for first, last in _HEADLINE_NAME.findall(title):
+            if fold(first) not in STOPWORDS:
+                seen.setdefault(fold(_POSSESSIVE.sub("", last)), set()).add(f"{first} {_POSSESSIVE.sub('', last)}")
+    return {last: next(iter(full)) for last, full in seen.items() if len(full) == 1}
+
+
+_HEADLINE_NAME = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][\w’'-]*[a-z][\w’'-]*)\b)")
+
+
+def _named(ent: Entity, names: dict[str, str]) -> tuple[Entity, str]:
+    """The entity as a person when it is a known surname (with the full name to show), else as tagged."""
+    bare = _POSSESSIVE.sub("", ent.text)
+    full = names.get(fold(bare)) if " " not in bare and ent.label in NAMED_AS else None
+    if full is None:
+        return ent, ent.text
+    return Entity("PERSON", ent.start, ent.end, ent.text), full
 
 
 _CONTINUES = frozenset("the it its they their he his she her this these those".split())
@@ -377,10 +416,12 @@ def _key(text: str) -> str:
     return re.sub(r"^(the|a|an)\s+", "", fold(text)).strip()
 
 
-def _grouped(found: list[Candidate], multi: bool = False) -> list[Candidate]:
+def _grouped(found: list[Candidate], multi: bool = False, headlines: dict[str, str] | None = None
+             ) -> list[Candidate]:
     """One candidate per answer: its best mention, plus a bonus for every further article stating it
     (for a multi-hop question, whose answer is what the articles share, each further article counts as
-    much as the best mention). "Austin" and "Lloyd Austin III" are one answer (the words of one are all
+    much as the best mention, and an article counts when its headline names the candidate: what the
+    articles are about). "Austin" and "Lloyd Austin III" are one answer (the words of one are all
     in the other); it is named by its fullest mention that scores nearly as well."""
     found.sort(key=lambda c: -c.score)
     groups: list[Candidate] = []
@@ -396,8 +437,18 @@ def _grouped(found: list[Candidate], multi: bool = False) -> list[Candidate]:
                 cand.text, cand.sentence, cand.entity, cand.lead, cand.iso)
             same.key = cand.key
     for g in groups:
+        g.articles |= {aid for aid, title in (headlines or {}).items() if _in_headline(g.text, title)}
         g.score += (AGREE_BONUS if not multi else g.score) * (len(g.articles) - 1)
     return sorted(groups, key=lambda c: -c.score)
+
+
+def _in_headline(name: str, title: str) -> bool:
+    """The headline names the candidate: by its last word ("Bankman-Fried") or, for a name of three or
+    more parts, by its initials ("SBF" for "Sam Bankman-Fried", as headlines shorten it)."""
+    parts = re.split(r"[\s-]+", _POSSESSIVE.sub("", name))
+    words = {fold(_POSSESSIVE.sub("", w)) for w in re.findall(r"[\w’'-]+", title)}
+    initials = "".join(p[0] for p in parts if p).lower()
+    return fold(name).split()[-1] in words or (len(initials) >= 3 and initials in words)
 
 
 def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answer:
@@ -412,7 +463,7 @@ def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answe
     said = f"{best.text} ({best.iso})" if best.iso and len(best.iso) == 10 and best.iso not in best.text else best.text
     quoted = [best.lead, best.sentence] if best.lead else [best.sentence]
     text = " ".join(f"{s.text} [{n}]" for n, s in enumerate(quoted, 1))
-    short = Short(best.text, len(quoted), best.entity.start, best.entity.end)
+    short = Short(best.entity.text, len(quoted), best.entity.start, best.entity.end)
     return Answer(question=query.question, text=f"{said} — {text}", citations=[s.citation(n) for n, s in
                   enumerate(quoted, 1)], confidence=strength, kind="factoid", short=short)
 
