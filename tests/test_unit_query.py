@@ -208,3 +208,17 @@ def test_the_query_carries_what_is_asked_and_the_names_as_written() -> None:
     assert "November 2023" not in query.content_text and query.date_range is not None
     assert analyse("Summarize the articles", [], today=date(2024, 1, 1), max_chars=2000, k=8,
                    answerer="extractive").kind is None
+
+
+@pytest.mark.parametrize(("question", "outlets"), [
+    ("Who joined as CTO, according to a TechCrunch article, and later became CEO, as reported by a Wall Street "
+     "Journal article?", ("TechCrunch", "Wall Street Journal")),
+    ("Considering an article by The Verge and another article by CNET, which tablet ...?", ("Verge", "CNET")),
+    ("Who, as reported by 'The Independent - Life and Style', cheered?", ("Independent",)),
+    ("Did the New York Times report say so?", ("New York Times",)),
+    ("Which group, according to officials, carried it out?", ()),
+    ("What did Apple pay, according to Eddy Cue, in the article from December?", ()),  # a speaker, a month
+])
+def test_the_outlets_a_question_attributes_claims_to_are_found(question: str, outlets: tuple[str, ...]) -> None:
+    from assistant.answer.query import outlets_named
+    assert outlets_named(question) == outlets

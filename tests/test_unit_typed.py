@@ -115,3 +115,43 @@ def test_who_is_the_individual_asks_for_a_person_first(parser: QuestionParser) -
     q = query("Who is the individual accused of using a colleague as a front?", parser)
     assert q.item == "person" and asked_labels(q)["PERSON"] > asked_labels(q)["ORG"]
     assert query("Who is the group behind the strike?", parser).item is None
+
+
+SHARED = {
+    "a.txt": "Harbour Chief Quits After Audit\nCoastal Herald\nMarch 1, 2024\n\n"
+             "Harbour chief Dana Whitlock resigned on Monday after an audit of the port accounts.\n",
+    "b.txt": "Port Audit Finds Missing Funds\nValley Times\nMarch 2, 2024\n\n"
+             "The audit found that Whitlock had moved funds between port accounts without approval.\n",
+    "c.txt": "New Ferry Line Planned\nRiver Post\nMarch 3, 2024\n\n"
+             "Whitlock had planned a ferry line to the islands before the audit began.\n",
+    "d.txt": "Library Opens Reading Room\nRiver Post\nMarch 4, 2024\n\n"
+             "The city library opened a reading room with 4,000 books on Friday.\n",
+}
+
+
+def test_a_multi_hop_question_is_answered_by_the_person_several_articles_share(make_fake_assistant: Any,
+                                                                              tmp_path: Any) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for name, text in SHARED.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder, abstain_threshold=0.99)  # every passage "too weak" alone
+    assistant.ingest()
+    answer = assistant.ask("Who is the individual who resigned after an audit, as reported by the Coastal Herald, "
+                           "moved funds between accounts according to the Valley Times, and planned a ferry "
+                           "line, as the River Post reported?")
+    assert answer.kind == "factoid" and answer.text.startswith("Dana Whitlock — ")
+    assert short_is_inside_its_quote(answer)
+
+
+def test_a_question_citing_an_outlet_the_store_lacks_is_declined(make_fake_assistant: Any, tmp_path: Any) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for name, text in SHARED.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder)
+    assistant.ingest()
+    answer = assistant.ask("Who resigned after the audit of the port accounts, according to a Bloomberg article?")
+    assert answer.abstained and "Bloomberg" in answer.text
+    assert not assistant.ask("Who moved funds between port accounts, according to the Valley Times?"
+                             ).abstained  # a publisher of the store

@@ -79,6 +79,7 @@ class Query:
     names: dict[str, str] = field(default_factory=dict)  # stem -> word as written, of the names it uses
     parse: Parsed = field(default_factory=Parsed)  # its main verb, nouns and noun phrases (see parse.py)
     publishers: tuple[str, ...] = ()  # publishers of the store the question names ("as reported by Reuters")
+    outlets: tuple[str, ...] = ()  # sources the question attributes claims to ("a Bloomberg article"), as written
     claim: str | None = None  # "Who said that?": the previous answer's claim, whose speaker is asked for
     parts: tuple[str, ...] = ()  # a yes/no or comparison question's parts as written (see question_parts)
 
@@ -237,6 +238,26 @@ def name_words(text: str) -> dict[str, str]:
     return out
 
 
+# --- the sources a question attributes its claims to ----------------------------------------------
+_NAME = r"['‘“\"]?(?:[Tt]he\s+)?(?P<{}>[A-Z][\w&.’'-]*(?:\s+[A-Z][\w&.’'-]*){{0,4}})"
+_OUTLET = re.compile(
+    r"\b(?:(?:as )?reported by|published by|(?:article|report|piece|story|coverage)s? "
+    r"(?:from|by|in))\s+(?:an?\s+|the\s+)?(?:(?:article|report)\s+(?:from|by|in)\s+)?" + _NAME.format("after")
+    + r"|\b(?:an?|the)\s+" + _NAME.format("before") + r"(?:['’]s)?\s+(?:article|report|piece|story)s?\b")
+
+
+def outlets_named(question: str) -> tuple[str, ...]:
+    """The sources a question attributes what it asks about to: "according to a Bloomberg article", "as
+    reported by The Age", "an article from The Guardian" (names as written, in order). Not "according to
+    Eddy Cue": that names a speaker, whom the articles may quote by surname."""
+    found = (m.group("after") or m.group("before") for m in _OUTLET.finditer(question))
+    names = (re.sub(r"['’]s$", "", name.strip(" '’\"”")) for name in found if name)
+    return tuple(dict.fromkeys(n for n in names if not _CALENDAR.match(n)))  # "an article from December"
+
+
+_CALENDAR = re.compile(r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b", re.I)
+
+
 # --- the parts of a yes/no or comparison question -------------------------------------------------
 # what joins two claims ("A says P, while B says Q"); each later part keeps the words that join it
 _JOINS = re.compile(r",?\s+(?=(?:while|whereas|in contrast to|contrasting with|as opposed to|compared (?:to|with)|"
@@ -322,5 +343,6 @@ def analyse(
     named = tuple(sorted(named_publishers(search))) if named_publishers else ()
     return Query(text, search, turns, date_range, filters, k, answerer, asks=asks, item=item,
                  focus=how_many_focus(content), names=name_words(content), publishers=named, claim=claim,
+                 outlets=outlets_named(text),
                  parts=question_parts(text) if asks in ("yesno", "comparison") else (),
                  parse=parse(text) if parse is not None else Parsed())
