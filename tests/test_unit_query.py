@@ -193,6 +193,10 @@ def test_history_text_labels_the_last_turns() -> None:
         ("Did Iraq condemn the strikes?", "yesno", None),
         ("Why did the US strike Iraq?", "reason", None),
         ("Tell me about the weather", "other", None),
+        ("Which former Alameda Research CEO testified?", "person", "person"),  # the noun four words on
+        ("At which venture capital firm was she a partner?", "organisation", "organisation"),
+        ("What did the US State Secretary and the Iraqi minister discuss?", "other", None),  # no item after "did"
+        ("Who is the individual accused of fraud?", "person", "person"),
     ],
 )
 def test_what_a_question_asks_for_is_read_once_from_its_words(question: str, asks: str, item: str | None) -> None:

@@ -150,7 +150,9 @@ _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower
                          r"\bcompare", re.I)
 _YESNO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)
 _REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to|prompted)\b", re.I)
-_WHICH = re.compile(r"\b(?:which|what)\s+((?:[\w'’.-]+\s+){0,2}[\w'’.-]+)", re.I)
+# "which/what" and up to four words ("Which former Alameda Research CEO"), not "what did ..." (no item there)
+_WHICH = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|"
+                    r"should)\b)((?:[\w'’.-]+\s+){0,3}[\w'’.-]+)", re.I)
 _NAME_OF = re.compile(r"\bnames? of\s+((?:[\w'’.-]+\s+){0,4}[\w'’.-]+)", re.I)
 _HOW_MANY_FOCUS = re.compile(r"\bhow (?:many|much)\s+((?:[\w'’-]+\s+){0,3}[\w'’-]+)", re.I)
 # nouns after "which"/"what" that say what each answer is; a plural one asks for a list
@@ -162,8 +164,10 @@ _ITEM_NOUNS = {
               "athlete artist musician rapper entrepreneur billionaire investor businessman businesswoman "
               "scientist researcher economist politician",
     "organisation": "group militia organization organisation company faction agency party outlet publisher "
-                    "ministry department",
-    "place": "city town country province base site place region location area village",
+                    "ministry department firm bank exchange court university college school network club team "
+                    "startup studio brand manufacturer retailer airline newspaper",
+    "place": "city town country province base site place region location area village county island stadium "
+             "venue",
 }
 _NOUN_TYPE = {n: t for t, nouns in _ITEM_NOUNS.items() for n in nouns.split()}
 _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "companies": "company",

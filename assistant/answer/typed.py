@@ -33,7 +33,7 @@ from .query import Query, item_type
 # time ("00:15"), a figure.
 LABELS: dict[str, dict[str, float]] = {
     "person": {"PERSON": 1.0, "ORG": 0.8, "NORP": 0.7, "GPE": 0.5},
-    "organisation": {"ORG": 1.0, "NORP": 0.8, "GPE": 0.5},
+    "organisation": {"ORG": 1.0, "NORP": 0.8, "GPE": 0.5, "FAC": 0.5},  # FAC: spaCy's "Jane Street" (a firm)
     "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 1.0, "PLACE": 0.9},
     "date": {"DATE": 1.0, "TIME": 0.8},
     "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
