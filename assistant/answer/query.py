@@ -164,8 +164,8 @@ _ITEM_NOUNS = {
               "athlete artist musician rapper entrepreneur billionaire investor businessman businesswoman "
               "scientist researcher economist politician",
     "organisation": "group militia organization organisation company faction agency party outlet publisher "
-                    "ministry department firm bank exchange court university college school network club team "
-                    "startup studio brand manufacturer retailer airline newspaper",
+                    "ministry department firm bank exchange court university college school network startup "
+                    "studio brand manufacturer retailer airline newspaper",
     "place": "city town country province base site place region location area village county island stadium "
              "venue",
 }

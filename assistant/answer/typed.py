@@ -82,7 +82,8 @@ _GROUP_OF = {stem(w): frozenset(stem(x) for x in g.split()) for g in VERB_GROUPS
 # without the word "official"; a role ("the mayor", "its spokesman") must stand beside its answer
 CATEGORY_NOUNS = frozenset(tokenize(
     "person people individual celebrity figure man woman official leader member group organization organisation "
-    "country city town place region location area site company agency party faction"
+    "country city town place region location area site company agency party faction firm bank exchange "
+    "university college school network startup studio brand manufacturer retailer airline newspaper"
 ))
 ROLE_GAP = 2  # design: other words allowed between a role and its holder ("Qassem Musleh, a senior PMF leader")
 _FILLER = frozenset("s the a an of".split())
