@@ -10,7 +10,7 @@ import pytest
 from assistant.answer.evidence import Evidence, Sentence
 from assistant.answer.parse import QuestionParser
 from assistant.answer.query import analyse
-from assistant.answer.typed import _in_headline, _named, asked_labels, full_names, multi_hop, role
+from assistant.answer.typed import _holds_object, _in_headline, _named, asked_labels, full_names, multi_hop, role
 from assistant.core.documents import Entity, SentenceNote
 
 
@@ -155,3 +155,12 @@ def test_a_question_citing_an_outlet_the_store_lacks_is_declined(make_fake_assis
     assert answer.abstained and "Bloomberg" in answer.text
     assert not assistant.ask("Who moved funds between port accounts, according to the Valley Times?"
                              ).abstained  # a publisher of the store
+
+
+def test_a_sentence_answers_only_when_it_holds_the_object_of_the_asked_event(parser: QuestionParser) -> None:
+    q = query("When did the union announce its suspension of the strike?", parser)
+    assert q.parse.objects == ("suspension",)
+    other = "The union announced on Wednesday that talks with the port operators would resume."
+    same = "The union had announced a suspension of the strike after the vote."
+    assert not _holds_object(q, _sentence("a", other, "Port talks resume"))
+    assert _holds_object(q, _sentence("b", same, "Union vote"))

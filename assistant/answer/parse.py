@@ -53,6 +53,7 @@ class Parsed:
     names_subject: bool = False  # "Who/What is <a name>?": a definition, unless the name is a role
     clauses: int = 1  # verbs heading a clause: "Which company, having faced ..., also underwent ..." has three
     subject: str = ""  # that subject's lemma, lower case ("minister" in "Who is Iraq's Minister of Defense?")
+    objects: tuple[str, ...] = ()  # lemmas of the main verbs' common-noun objects: "announce its *suspension*"
 
     def verb_forms(self) -> frozenset[str]:
         """Stems of every form of the main verbs: an answering sentence holds one of them."""
@@ -84,6 +85,7 @@ def parse(nlp: Any, question: str) -> Parsed:
         names_subject=subject is not None and subject.pos_ == "PROPN",
         subject=subject.lemma_.lower() if subject is not None else "",
         clauses=max(1, sum(1 for t in doc if t.pos_ in ("VERB", "AUX") and t.dep_ in _CLAUSE_HEADS)),
+        objects=tuple(c.lemma_.lower() for v in verbs for c in v.children if c.dep_ == "dobj" and c.pos_ == "NOUN"),
     )
 
 

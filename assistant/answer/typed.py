@@ -278,7 +278,7 @@ def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
         return False  # "Who is Iraq's foreign minister?": a sentence on its prime minister is not about it
     if (names := set(query.names) - GENERIC) and names - _article_names(sent):  # "the Friday strikes" too
         return False
-    if not _covers_nouns(query, sent) or not _years_fit(query, sent):
+    if not _covers_nouns(query, sent) or not _years_fit(query, sent) or not _holds_object(query, sent):
         return False
     return query.date_range is None or _dated_within(query, sent, note)
 
@@ -331,11 +331,21 @@ def _covers_nouns(query: Query, *sents: Sentence) -> bool:
         asked.discard(held[0])
     if not asked:
         return True
-    near: set[str] = set()
-    for sent in sents:
-        text = sent.meta.get("text") or sent.text
-        near |= stems(text[max(0, sent.start - CONTEXT_CHARS):sent.end]) | stems(sent.meta.get("title") or "")
+    near: set[str] = set().union(*(_near(sent) for sent in sents))
     return len(asked & near) >= NOUN_SHARE * len(asked)
+
+
+def _holds_object(query: Query, sent: Sentence) -> bool:
+    """The main verb's object stands in the sentence, just before it or in its headline: "When did Kataib
+    Hezbollah announce its *suspension* of attacks?" is not answered by the date of another announcement."""
+    objects = {stem(o) for o in query.parse.objects} - GENERIC - CATEGORY_NOUNS - _counted(query)
+    return not objects or bool(objects & _near(sent))
+
+
+def _near(sent: Sentence) -> set[str]:
+    """Stems of the sentence, the CONTEXT_CHARS before it and its headline."""
+    text = sent.meta.get("text") or sent.text
+    return stems(text[max(0, sent.start - CONTEXT_CHARS):sent.end]) | stems(sent.meta.get("title") or "")
 
 
 def _article_names(sent: Sentence) -> frozenset[str]:
