@@ -179,6 +179,8 @@ def test_history_text_labels_the_last_turns() -> None:
     [
         ("Summarize the articles", "overview", None),
         ("Brief me on Kataib Hezbollah", "overview", None),
+        ("Give me a briefing on the port strike", "overview", None),
+        ("Catch me up on the harbour fire", "overview", None),
         ("What happened in al-Qaim?", "overview", None),
         ("Give me a timeline of the strikes", "timeline", None),
         ("What happened first, the drone attack or the strikes?", "timeline", None),

@@ -135,7 +135,8 @@ ASKS = ("person", "organisation", "place", "date", "number", "reason", "list", "
         "comparison", "other")
 FACTOID_KINDS = ("number", "date", "place", "person")  # what the extractive scorer matches sentences against
 _OVERVIEW = re.compile(r"\bwhat (happened|was reported|is the (news|story)|is going on)\b|\bsummar|\bbrief me\b|"
-                       r"\boverview\b", re.I)
+                       r"\boverview\b|\b(a|the) briefing\b|\brecap\b|\brundown\b|\bcatch me up\b|\bkey points\b",
+                       re.I)
 _TIMELINE = re.compile(r"\btimeline\b|\bchronolog|\bin (what|which) order\b|\bwhat happened first\b|"
                        r"\bsequence of events\b", re.I)
 # the four factoid rules the extractive scorer was calibrated with (see README, "Abstention")
