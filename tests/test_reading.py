@@ -346,13 +346,22 @@ def test_jsonl_record_without_body_is_skipped_with_a_note_naming_its_line(tmp_pa
     assert result.notices == ["some.jsonl: line 2 has no body text; skipped"]
 
 
-def test_invalid_jsonl_line_is_refused_naming_the_right_line(tmp_path):
+def test_an_invalid_jsonl_line_is_skipped_naming_its_line_and_column_and_the_rest_is_read(tmp_path):
     path = tmp_path / "broken.jsonl"
-    path.write_text(json.dumps(RECORDS[0]) + "\n\n" + json.dumps(RECORDS[1]) + "\n{\"title\": \"cut off\n",
+    path.write_text("{\"title\": \"cut off\n\n" + json.dumps(RECORDS[0]) + "\n\n" + json.dumps(RECORDS[1]) + "\n",
                     encoding="utf-8")
+    result = read_path(path, root=tmp_path)
+    assert [a.id for a in result.articles] == ["broken.jsonl#2", "broken.jsonl#3"], "later records keep their ids"
+    assert result.problems == ["broken.jsonl: invalid JSON on line 1, column 11: Unterminated string starting at; "
+                               "skipped (the other lines were read)"]
+
+
+def test_a_jsonl_file_whose_every_line_is_invalid_is_refused_naming_the_first(tmp_path):
+    path = tmp_path / "broken.jsonl"
+    path.write_text("\n{oops}\n[1,\n", encoding="utf-8")
     with pytest.raises(ArticleError) as err:
         read_path(path, root=tmp_path)
-    assert str(err.value).startswith("broken.jsonl: invalid JSON on line 4")
+    assert str(err.value).startswith("broken.jsonl: no record has article text (invalid JSON on line 2, column 2")
 
 
 def test_deeply_nested_json_is_refused_with_a_reason_not_a_crash(tmp_path):

@@ -55,10 +55,12 @@ def test_ingest_naming_the_corpus_folder_removes_articles_deleted_from_it(setup:
 
 def test_ingest_naming_a_subfolder_removes_only_what_was_deleted_under_it(setup: Any) -> None:
     assistant, corpus = setup
+    write(corpus / "sub" / "d.txt", "Tug Crews Train At Night", "Tug crews trained at night.")
+    assistant.ingest(paths=[corpus / "sub"])
     (corpus / "a.txt").unlink()
     (corpus / "sub" / "c.txt").unlink()
-    assistant.ingest(paths=[corpus / "sub"])
-    assert stored(assistant) == chunk_articles(assistant) == {"a.txt", "b.txt"}
+    assistant.ingest(paths=[corpus / "sub"])  # (a folder left with no file at all keeps its articles)
+    assert stored(assistant) == chunk_articles(assistant) == {"a.txt", "b.txt", "sub/d.txt"}
 
 
 def test_ingest_of_a_folder_outside_the_corpus_removes_nothing_of_the_corpus(setup: Any, tmp_path: Path) -> None:
@@ -66,12 +68,12 @@ def test_ingest_of_a_folder_outside_the_corpus_removes_nothing_of_the_corpus(set
     other = tmp_path / "elsewhere"
     write(other / "x.txt", "Harbour Master Retires", "The harbour master retired after thirty years.")
     assistant.ingest(paths=[other])
-    assert "x.txt" in stored(assistant)
+    assert "../elsewhere/x.txt" in stored(assistant)
     (other / "x.txt").unlink()
     write(other / "y.txt", "Tug Boat Sinks", "A tug boat sank near the pier.")
     report = assistant.ingest(paths=[other])
     assert (report.added, report.removed) == (1, 1)
-    assert stored(assistant) == {"a.txt", "b.txt", "sub/c.txt", "y.txt"}
+    assert stored(assistant) == {"a.txt", "b.txt", "sub/c.txt", "../elsewhere/y.txt"}
 
 
 def test_a_named_single_file_never_removes_its_neighbours(setup: Any) -> None:
@@ -116,7 +118,9 @@ def test_uploads_folder_is_synced_with_the_corpus_and_leaves_the_corpus_untouche
     assert listing(corpus) == before
     assert assistant.ingest().unchanged == 4, "a second full sync re-read the upload as new"
     (uploads / "late.txt").unlink()
-    assert assistant.ingest().removed == 1 and "uploads/late.txt" not in stored(assistant)
+    held = assistant.ingest()  # the folder is empty now: its last article goes only when told
+    assert held.removed == 0 and any("holds no article files" in p for p in held.problems)
+    assert assistant.ingest(allow_empty=True).removed == 1 and "uploads/late.txt" not in stored(assistant)
 
 
 def test_an_uploaded_file_added_by_path_gets_the_id_a_full_sync_gives_it(setup: Any) -> None:
@@ -133,3 +137,18 @@ def test_a_missing_corpus_folder_removes_nothing(setup: Any, tmp_path: Path) -> 
     report = assistant.ingest()
     assert report.missing_roots and report.removed == 0
     assert stored(assistant) == {"a.txt", "b.txt", "sub/c.txt"}
+
+
+def test_a_corpus_given_as_one_jsonl_file_keys_its_records_by_the_file_name(tmp_path: Path) -> None:
+    """An evaluation's `--corpus articles.jsonl`: ids stay "articles.jsonl#1" across runs, never "../…",
+    so an existing store is found unchanged instead of gaining a second copy of every article."""
+    corpus = tmp_path / "data" / "articles.jsonl"
+    corpus.parent.mkdir()
+    corpus.write_text('{"title": "Port strike", "body": "The port strike entered its third day."}\n'
+                      '{"title": "Library", "body": "The library opened a reading room."}\n', encoding="utf-8")
+    settings = Settings.from_env(env={}, corpus_dir=corpus, store_dir=tmp_path / "store")
+    first = Assistant(settings, embed_model=HashEmbedding())
+    first.ingest()
+    assert sorted(first.store.article_records()) == ["articles.jsonl#1", "articles.jsonl#2"]
+    again = Assistant(settings, embed_model=HashEmbedding()).ingest()
+    assert (again.added, again.unchanged) == (0, 2)

@@ -112,6 +112,6 @@ def attribution_answer(query: Query, sentences: list[Sentence], confidence: floa
         return answer
     sent, speaker = found
     who = speaker.text[:1].upper() + speaker.text[1:]
-    return Answer(question=query.question, text=f"{who}: {sent.text} [1]", citations=[sent.citation(1)],
+    return Answer(question=query.question, text=f"{who}: {sent.shown} [1]", citations=[sent.citation(1)],
                   answerer="extractive", confidence=confidence, kind="factoid",
                   short=Short(speaker.text, 1, speaker.start, speaker.end))

@@ -93,7 +93,7 @@ def briefing(query: Query, sentences: list[Sentence], query_vec: list[float], co
         quoted = []
         for sent in sorted(by_article[aid], key=lambda s: s.start):
             citations.append(sent.citation(len(citations) + 1))
-            quoted.append(f"{sent.text} [{len(citations)}]")
+            quoted.append(f"{sent.shown} [{len(citations)}]")
         lead = by_article[aid][0]
         lines.append(f"- “{lead.article_label}” ({lead.meta.get('date') or 'date not stated'}): {' '.join(quoted)}")
     return Answer(question=query.question, text="\n".join(lines), citations=citations, answerer="extractive",

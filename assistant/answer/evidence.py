@@ -18,7 +18,7 @@ import numpy as np
 
 from ..core.answers import Citation
 from ..core.documents import SentenceNote
-from ..core.text import first_words, fold, sentence_spans, stems, tokenize
+from ..core.text import first_words, fold, neutral_markers, sentence_spans, stems, tokenize
 from ..index.lexical import LexicalIndex
 from ..index.sentence_vectors import SentenceVectors
 from .query import Query
@@ -82,8 +82,16 @@ class Sentence:
 
     @property
     def article_label(self) -> str:
-        """How an answer names this sentence's article: its headline, else its first words, else its id."""
-        return self.meta.get("title") or first_words(self.meta.get("text")) or self.article_id
+        """How an answer names this sentence's article: its headline, else its first words, else its id
+        (an "[n]" in it written "(n)", as in `shown`)."""
+        return neutral_markers(self.meta.get("title") or first_words(self.meta.get("text")) or self.article_id)
+
+    @property
+    def shown(self) -> str:
+        """The sentence as an answer quotes it: an "[n]" of the article's own (a footnote, or text planted
+        to pose as a citation) written "(n)", so only real citations look like citations. The citation's
+        quote stays the exact text."""
+        return neutral_markers(self.text)
 
 
 class Cited:

@@ -1,7 +1,9 @@
 """The default, fully offline answerer: quote the sentences that answer the question.
 
 The answer is one to three sentences copied verbatim from the articles, each
-followed by its [n]; so every claim is grounded by construction. When the best
+followed by its [n]; so every claim is grounded by construction. A "[9]" inside a
+quoted sentence is written "(9)" in the answer's text (the citation's quote stays
+exact), so only real citations look like citations. When the best
 sentences come from different articles and disagree on the figure or date asked
 for, each is introduced with its article and date, so separate events stay apart.
 """
@@ -96,11 +98,12 @@ def compose(question: str, chosen: list[Sentence], confidence: float, kind: str 
         parts.append("The articles describe separate events:")
     for n, sent in enumerate(chosen, 1):
         citations.append(sent.citation(n))
+        quoted = sent.shown  # only the answer's own [n] may look like a citation
         if label_dates:
             when = sent.meta.get("date") or "date not stated"
-            parts.append(f"In “{sent.article_label}” ({when}): {sent.text} [{n}]")
+            parts.append(f"In “{sent.article_label}” ({when}): {quoted} [{n}]")
         else:
-            parts.append(f"{sent.text} [{n}]")
+            parts.append(f"{quoted} [{n}]")
     return Answer(
         question=question,
         text="\n".join(parts) if label_dates else " ".join(parts),

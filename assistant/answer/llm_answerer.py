@@ -1,9 +1,15 @@
 """The `llm` answerer: a language model writes the answer; we check every citation after.
 
-Sources are the retrieved chunks, numbered. After generation each sentence's [n]
-is checked: a number that was not given is dropped; a sentence whose cited source
-does not contain its words and figures is dropped and noted. Each surviving [n]
-becomes a citation of the exact source sentence that best supports the claim.
+Sources are the retrieved chunks, numbered. The generated text is made plain first (Markdown images and
+links, HTML and URLs removed: `assistant.core.text.plain_text`). Then each sentence's [n] is checked, one
+citation at a time: a number that was not given is dropped; a cited source that does not support the
+sentence is dropped (a sentence with two sources keeps only those that hold its words and figures); a
+sentence no cited source supports is dropped. Everything dropped is noted. Each surviving [n] becomes a
+citation of the exact source sentence that best supports the claim.
+
+Streaming shows only checked text: each sentence is checked as soon as the model has finished it (the
+next one has begun), and what survives is streamed, so an injected or unsupported sentence is never
+shown, not even for a moment.
 """
 
 from __future__ import annotations
@@ -14,7 +20,7 @@ from typing import Any
 
 from ..core.answers import MARKER, Answer, Citation
 from ..core.errors import LLMError
-from ..core.text import sentence_spans, stems
+from ..core.text import plain_text, sentence_spans, stems
 from .evidence import numbers_in
 from .extractive import ABSTAIN_TEXT, abstention
 from .followups import history_text, resolve_followup
@@ -65,26 +71,62 @@ class LLMAnswerer:
             numbered.append(f"[{n}] {head}\n{h.text}")
         prompt = self.prompts.render("answer", sources="\n\n".join(numbered), question=question,
                                      today=today.isoformat(), abstain_text=ABSTAIN_TEXT)
-        pieces = []
+        pieces: list[str] = []
+        shown: list[str] = []  # checked parts streamed so far
+        complete = 0  # sentences the model has finished
         try:
             for delta in self.llm.stream_complete(prompt):
-                piece = delta.delta or ""
-                pieces.append(piece)
-                if piece:
-                    yield piece
+                pieces.append(delta.delta or "")
+                spans = sentence_spans("".join(pieces))
+                if len(spans) - 1 > complete:  # a sentence is finished once the next one has begun
+                    complete = len(spans) - 1
+                    parts, _, _ = checked_parts("".join(pieces)[:spans[complete - 1][1]], sources, articles)
+                    yield from _more(parts, shown)
         except Exception as exc:
             raise self._error(exc) from None
-        return check_generated(question, "".join(pieces), sources, articles)
+        answer = check_generated(question, "".join(pieces), sources, articles)
+        if not answer.abstained:
+            yield from _more(checked_parts("".join(pieces), sources, articles)[0], shown)
+        return answer
+
+
+def _more(parts: list[str], shown: list[str]) -> list[str]:
+    """The pieces that extend what was shown by the checked parts not shown yet (" "-joined, like the
+    answer's text); none when the parts no longer begin with what was shown."""
+    if parts[:len(shown)] != shown:
+        return []
+    new = parts[len(shown):]
+    pieces = [(" " if shown or n else "") + part for n, part in enumerate(new)]
+    shown.extend(new)
+    return pieces
 
 
 def check_generated(
     question: str, text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
 ) -> Answer:
-    """Keep only sentences whose [n] point at a given source that supports them."""
-    notes: list[str] = []
-    text = text.strip()
+    """Keep only sentences whose [n] point at a given source that supports them (see the module docstring)."""
+    text = plain_text(text).strip()
     if not text or text.startswith(ABSTAIN_TEXT.rstrip(".")):
         return abstention(question, "")
+    kept_parts, citations, notes = checked_parts(text, sources, articles)
+    if not kept_parts:
+        answer = abstention(question, "The generated answer could not be matched to the sources.")
+        answer.notes = notes
+        answer.answerer = "llm"
+        return answer
+    return Answer(question=question, text=" ".join(kept_parts), citations=citations,
+                  answerer="llm", notes=notes, confidence=1.0)
+
+
+def checked_parts(
+    text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[Citation], list[str]]:
+    """The sentences of `text` (made plain) that survive the check, each with its renumbered [n]; their
+    citations in number order; and a note for everything dropped."""
+    text = plain_text(text).strip()
+    if text.startswith(ABSTAIN_TEXT.rstrip(".")):
+        return [], [], []
+    notes: list[str] = []
     kept_parts: list[str] = []
     citations: dict[tuple[str, int], Citation] = {}
     for s, e in sentence_spans(text):
@@ -96,33 +138,46 @@ def check_generated(
             notes.append(f"dropped [{n}]: no source {n} was given")
         if not claim:
             continue
-        supports = [_best_support(claim, sources[n - 1], articles) for n in valid]
-        supports = [x for x in supports if x is not None]
         if not valid:
             notes.append(f"dropped uncited sentence: {claim[:120]}")
             continue
-        if not supports or not _supported(claim, supports):
+        found = {n: _best_support(claim, sources[n - 1], articles) for n in valid}
+        supports = _supporting(claim, {n: x for n, x in found.items() if x is not None})
+        if not supports:
             notes.append(f"dropped unsupported sentence: {claim[:120]} (cited {', '.join(f'[{n}]' for n in valid)})")
             continue
-        marks = []
-        for hit, start, end in supports:
-            key = (hit.article_id, start)
-            if key not in citations:
-                meta = articles[hit.article_id]
-                citations[key] = Citation(
-                    number=len(citations) + 1, source=hit.article_id, title=meta.get("title") or None,
-                    date=meta.get("date") or None, quote=meta["text"][start:end], start=start, end=end,
-                    publisher=meta.get("publisher") or None, url=meta.get("url") or None,
-                )
-            marks.append(f"[{citations[key].number}]")
+        for n in valid:
+            if n not in supports:
+                notes.append(f"dropped [{n}]: source {n} does not support: {claim[:120]}")
+        marks = [f"[{_citation(citations, hit, start, end, articles).number}]"
+                 for hit, start, end in supports.values()]
         kept_parts.append(f"{claim.rstrip()} {''.join(dict.fromkeys(marks))}")
-    if not kept_parts:
-        answer = abstention(question, "The generated answer could not be matched to the sources.")
-        answer.notes = notes
-        answer.answerer = "llm"
-        return answer
-    return Answer(question=question, text=" ".join(kept_parts), citations=list(citations.values()),
-                  answerer="llm", notes=notes, confidence=1.0)
+    return kept_parts, list(citations.values()), notes
+
+
+def _supporting(claim: str, found: dict[int, tuple[Hit, int, int]]) -> dict[int, tuple[Hit, int, int]]:
+    """The cited sources that support the claim, each judged on its own: those that hold it alone; else,
+    for a claim that joins two sources, those holding at least half the share asked of one, if together
+    they hold it. Empty when nothing cited supports it."""
+    alone = {n: x for n, x in found.items() if _supported(claim, [x])}
+    if alone:
+        return alone
+    partial = {n: x for n, x in found.items() if _share(claim, [x]) >= SUPPORT_MIN / 2}
+    return partial if partial and _supported(claim, list(partial.values())) else {}
+
+
+def _citation(citations: dict[tuple[str, int], Citation], hit: Hit, start: int, end: int,
+              articles: dict[str, dict[str, Any]]) -> Citation:
+    """The citation of this sentence, numbered in order of first use."""
+    key = (hit.article_id, start)
+    if key not in citations:
+        meta = articles[hit.article_id]
+        citations[key] = Citation(
+            number=len(citations) + 1, source=hit.article_id, title=meta.get("title") or None,
+            date=meta.get("date") or None, quote=meta["text"][start:end], start=start, end=end,
+            publisher=meta.get("publisher") or None, url=meta.get("url") or None,
+        )
+    return citations[key]
 
 
 def _best_support(claim: str, hit: Hit, articles: dict[str, dict[str, Any]]) -> tuple[Hit, int, int] | None:
@@ -140,12 +195,15 @@ def _best_support(claim: str, hit: Hit, articles: dict[str, dict[str, Any]]) -> 
 def _supported(claim: str, supports: list[tuple[Hit, int, int]]) -> bool:
     """The cited sentences must hold most of the claim's words and every figure it states."""
     source_text = " ".join(_quote(h, s, e) for h, s, e in supports)
+    return _share(claim, supports) >= SUPPORT_MIN and not numbers_in(claim) - numbers_in(source_text)
+
+
+def _share(claim: str, supports: list[tuple[Hit, int, int]]) -> float:
+    """The share of the claim's content words that the cited sentences hold."""
     claim_stems = stems(claim)
     if not claim_stems:
-        return False
-    share = len(claim_stems & stems(source_text)) / len(claim_stems)
-    missing_numbers = numbers_in(claim) - numbers_in(source_text)
-    return share >= SUPPORT_MIN and not missing_numbers
+        return 0.0
+    return len(claim_stems & stems(" ".join(_quote(h, s, e) for h, s, e in supports))) / len(claim_stems)
 
 
 def _quote(hit: Hit, start: int, end: int) -> str:

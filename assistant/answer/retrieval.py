@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,7 @@ class HybridRetriever:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.path = Path(settings.store_dir) / "lexical" / f"{_safe_name(store.location)}-{settings.collection}.json"
+        self.path = store.lexical_path()  # named by collection: a moved store folder keeps its index
         self._lock = threading.Lock()
         self._index: LexicalIndex | None = None
         self._metas: dict[str, dict[str, Any]] = {}
@@ -143,9 +142,3 @@ _WORD = re.compile(r"[\w.&-]+")
 
 def _words(text: str) -> str:
     return " " + " ".join(w.strip(".-&") for w in _WORD.findall(fold(text))) + " "
-
-
-def _safe_name(location: str) -> str:
-    import hashlib
-
-    return hashlib.sha1(location.encode()).hexdigest()[:10]

@@ -45,6 +45,6 @@ def timeline(query: Query, sentences: list[Sentence], notes: dict[str, list[Sent
     lines = ["In date order:"]
     for n, (_, label, sent) in enumerate(chosen, 1):
         citations.append(sent.citation(n))
-        lines.append(f"- {label}: {sent.text} [{n}]")
+        lines.append(f"- {label}: {sent.shown} [{n}]")
     return Answer(question=query.question, text="\n".join(lines), citations=citations, answerer="extractive",
                   confidence=confidence, kind="timeline")

@@ -473,7 +473,7 @@ def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answe
         return _conflicting(query, [best, *rivals[:2]], strength)
     said = f"{best.text} ({best.iso})" if best.iso and len(best.iso) == 10 and best.iso not in best.text else best.text
     quoted = [best.lead, best.sentence] if best.lead else [best.sentence]
-    text = " ".join(f"{s.text} [{n}]" for n, s in enumerate(quoted, 1))
+    text = " ".join(f"{s.shown} [{n}]" for n, s in enumerate(quoted, 1))
     short = Short(best.entity.text, len(quoted), best.entity.start, best.entity.end)
     return Answer(question=query.question, text=f"{said} — {text}", citations=[s.citation(n) for n, s in
                   enumerate(quoted, 1)], confidence=strength, kind="factoid", short=short)
@@ -485,7 +485,7 @@ def _conflicting(query: Query, chosen: list[Candidate], strength: float) -> Answ
     lines = ["The articles differ:"]
     for n, cand in enumerate(chosen, 1):
         when = cand.sentence.meta.get("date") or "date not stated"
-        lines.append(f"- {cand.text}, in “{cand.sentence.article_label}” ({when}): {cand.sentence.text} [{n}]")
+        lines.append(f"- {cand.text}, in “{cand.sentence.article_label}” ({when}): {cand.sentence.shown} [{n}]")
     return Answer(question=query.question, text="\n".join(lines),
                   citations=[c.sentence.citation(n) for n, c in enumerate(chosen, 1)], confidence=strength,
                   kind="list")

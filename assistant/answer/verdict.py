@@ -218,7 +218,7 @@ def _answer(question: str, verdict: str | None, sides: list[Side], strength: flo
             continue
         where = ", ".join(x for x in (sent.meta.get("publisher"), sent.meta.get("date")) if x)
         label = f"In “{sent.article_label}”" + (f" ({where})" if where else "")
-        lines.append(f"{prefix}{label}: {sent.text} [{cited.number(sent)}]")
+        lines.append(f"{prefix}{label}: {sent.shown} [{cited.number(sent)}]")
     return Answer(question=question, text="\n".join(lines), citations=cited.citations, abstained=False,
                   answerer="extractive", confidence=strength, kind="yesno")
 

@@ -40,6 +40,10 @@ class QuestionError(AssistantError):
     """The question itself is unusable (empty, too long, ...)."""
 
 
+class FilterError(QuestionError):
+    """The filters asked for (dates, publishers, articles) leave no article to answer from."""
+
+
 class LLMError(AssistantError):
     """The configured language model failed or cannot be reached."""
 

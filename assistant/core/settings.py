@@ -49,6 +49,17 @@ class Settings:
         1,
     )
     max_file_mb: float = _doc("Files larger than this are refused, with a message.", 10.0)
+    max_article_tokens: int = _doc(
+        "Story text of one article beyond this many tokens is not ingested: the article is cut at a sentence "
+        "end, with a notice. Bounds the embedding work of one article (at the defaults about 60 chunks and "
+        "their sentences).",
+        10_000,
+    )
+    max_upload_tokens: int = _doc(
+        "An upload whose articles hold more story text than this many tokens (after `max_article_tokens`) is "
+        "refused with a message; `assistant ingest PATH` on the server takes such a file.",
+        20_000,
+    )
     top_k: int = _doc("Chunks handed to the answerer.", 8)
     answerer: str = _doc("Default answerer: `extractive` (offline) or `llm`.", "extractive")
     abstain_threshold: float = _doc(
@@ -100,6 +111,9 @@ class Settings:
             raise ConfigError(f"answerer must be 'extractive' or 'llm', got {self.answerer!r}")
         if self.top_k < 1:
             raise ConfigError(f"top_k must be positive, got {self.top_k}")
+        if self.max_article_tokens < self.chunk_size:
+            raise ConfigError(f"max_article_tokens must be at least chunk_size ({self.chunk_size}), "
+                              f"got {self.max_article_tokens}")
         if self.embed_threads < 1:
             raise ConfigError(f"embed_threads must be at least 1, got {self.embed_threads}")
 

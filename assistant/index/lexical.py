@@ -3,14 +3,20 @@
 Saved as one JSON file under store_dir, tagged with a signature of the chunk ids it
 covers; when the store changes (an ingest, or another client of a Chroma server) the
 signature no longer matches and the index is rebuilt from the store's own texts.
+
+The file is a cache of what the store holds, so anything wrong with it (unreadable, the wrong
+shape, ids that do not match its signature, a folder in its place) makes it rebuild rather than
+fail: a damaged cache must never stop questions or ingests.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
+import shutil
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -21,6 +27,8 @@ from ..core.text import TOKENIZER_VERSION, tokenize
 
 K1 = 1.2
 B = 0.75
+
+log = logging.getLogger(__name__)
 
 
 def signature(chunk_ids: list[str]) -> str:
@@ -70,8 +78,9 @@ class LexicalIndex:
 
     # --- persistence ------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write atomically: a killed process leaves the old file or the new one, never half."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        """Write atomically: a killed process leaves the old file or the new one, never half. A folder in
+        the file's place is removed (the lexical folder is ours); a write that still fails is logged and
+        the index serves from memory (it is rebuilt again next time)."""
         payload: dict[str, Any] = {
             "signature": self.signature,
             "ids": self.ids,
@@ -79,22 +88,45 @@ class LexicalIndex:
             "postings": self._raw,
         }
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(payload), encoding="utf-8")
-        os.replace(tmp, path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            for stale in (path, tmp):
+                if stale.is_dir() and not stale.is_symlink():
+                    shutil.rmtree(stale)
+            tmp.write_text(json.dumps(payload), encoding="utf-8")
+            os.replace(tmp, path)
+        except OSError as exc:
+            log.warning("could not save the lexical index to %s (%s); it is kept in memory", path, exc)
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex | None:
+        """The saved index, or None when there is none or it is not a whole, consistent index."""
         try:
             payload = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            return cls._from_payload(payload)
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            if path.exists():
+                log.warning("the lexical index at %s is unusable (%s); rebuilding it", path, type(exc).__name__)
             return None
+
+    @classmethod
+    def _from_payload(cls, payload: Any) -> LexicalIndex:
+        """Raises ValueError (or the error of the shape it trips on) unless `payload` is a saved index whose
+        ids match its signature and whose postings and lengths fit those ids."""
         index = cls.__new__(cls)
-        index.ids = payload["ids"]
-        index.signature = payload["signature"]
-        index.lengths = np.array(payload["lengths"], dtype=np.float32)
+        index.ids = [str(i) for i in payload["ids"]]
+        index.signature = str(payload["signature"])
+        if signature(index.ids) != index.signature:
+            raise ValueError("ids do not match the signature")
+        index.lengths = np.array(payload["lengths"], dtype=np.float32).reshape(-1)
+        if len(index.lengths) != len(index.ids):
+            raise ValueError("one length per id expected")
         index.avgdl = float(index.lengths.mean()) if len(index.ids) else 1.0
-        index._raw = {t: (d, f) for t, (d, f) in payload["postings"].items()}
+        index._raw = {str(t): (list(d), list(f)) for t, (d, f) in payload["postings"].items()}
         index.postings = _arrays(index._raw)
+        for docs, tfs in index.postings.values():
+            if len(docs) != len(tfs) or (len(docs) and not 0 <= docs.min() <= docs.max() < len(index.ids)):
+                raise ValueError("a posting points outside the ids")
         return index
 
 

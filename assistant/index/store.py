@@ -11,6 +11,7 @@ The chunk collection records the embedding model it was built with.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,12 +21,18 @@ from urllib.parse import urlparse
 from ..core.documents import Article, Chunk, SentenceNote
 from ..core.errors import StoreError, StoreMismatchError
 from ..core.settings import Settings
+from .damage import Guarded, chroma_path, failure_message, guarded, is_failure
 
 META_ID = "__store__"
 ORIGIN = "origin"  # article record key: the absolute path of its file (for sync only; never served)
 ANNOTATION = "annotation"  # article record and sentence row key: the annotation version of its sentence notes
 PIECE = "piece"  # sentence row key: a part of an over-long sentence, as a chunk holds it (vector only)
 _SYNC_ONLY = (ORIGIN, ANNOTATION)
+# what an article states, served with null when it does not state it (Article's optional fields)
+_STATED = ("title", "date", "publisher", "url", "author", "path")
+# Ids per `get`/`delete` call and records per write: SQLite refuses a statement of more than 32,766
+# variables, and one call with every id of a store of more than ~32,760 chunks failed with
+# "too many SQL variables"; pages of 2,000 keep each call far under it at no measurable cost.
 _PAGE = 2000
 
 
@@ -45,12 +52,14 @@ def open_client(settings: Settings) -> Any:
             )
         except Exception as exc:  # chromadb raises bare Exceptions for connection errors
             raise StoreError(f"Chroma server {settings.chroma_url} is unreachable: {exc}") from None
-    path = Path(settings.store_dir) / "chroma"
+    path = chroma_path(settings)
     path.mkdir(parents=True, exist_ok=True)
     try:
         return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:
-        raise StoreError(f"cannot open the store at {path}: {exc}") from None
+    except BaseException as exc:
+        if isinstance(exc, Exception) or is_failure(exc):
+            raise StoreError(failure_message(settings, exc)) from None
+        raise
 
 
 class Store:
@@ -90,20 +99,14 @@ class Store:
 
     def _open(self) -> None:
         name = self.settings.collection
+        vectors = {"configuration": {"hnsw": {"space": "cosine"}},
+                   "metadata": {"embedding_model": self.model_name, "embedding_dim": self.dim}}
         try:
-            self._chunks = self.client.get_or_create_collection(
-                f"{name}_chunks",
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": self.model_name, "embedding_dim": self.dim},
-                embedding_function=None,
-            )
-            self._articles = self.client.get_or_create_collection(f"{name}_articles", embedding_function=None)
-            self._sentences = self.client.get_or_create_collection(
-                f"{name}_sentences",
-                configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": self.model_name, "embedding_dim": self.dim},
-                embedding_function=None,
-            )
+            self._chunks = self._collection(f"{name}_chunks", **vectors)
+            self._articles = self._collection(f"{name}_articles")
+            self._sentences = self._collection(f"{name}_sentences", **vectors)
+        except StoreError:
+            raise
         except Exception as exc:
             raise StoreError(f"cannot open collection {name!r} at {self.location}: {exc}") from None
         built_with = (self._chunks.metadata or {}).get("embedding_model")
@@ -114,13 +117,36 @@ class Store:
                 f"not {self.model_name!r}: rebuild it with `assistant ingest --rebuild`"
             )
 
+    def lexical_path(self) -> Path:
+        """Where the lexical index of this store is cached: under store_dir, named by the collection (and
+        by the server's URL for a server), never by an absolute path, so a store folder that is moved
+        keeps its index. A file of the former naming (a hash of the store's path) is removed."""
+        folder = Path(self.settings.store_dir) / "lexical"
+        collection = self.settings.collection
+        if self.settings.chroma_url:
+            import hashlib
+
+            server = hashlib.sha1(self.settings.chroma_url.encode()).hexdigest()[:10]
+            return folder / f"server-{server}-{collection}.json"
+        for old in folder.glob(f"*-{collection}.json"):
+            if re.fullmatch(rf"[0-9a-f]{{10}}-{re.escape(collection)}\.json", old.name) and old.is_file():
+                old.unlink(missing_ok=True)
+        return folder / f"local-{collection}.json"
+
+    def _collection(self, name: str, **options: Any) -> Guarded:
+        get = guarded(self.settings, self.client.get_or_create_collection)
+        return Guarded(get(name, embedding_function=None, **options), self.settings)
+
     def reset(self) -> None:
         """Drop the collections and recreate them empty (for --rebuild)."""
         for suffix in ("chunks", "articles", "sentences"):
+            from chromadb.errors import NotFoundError
+
             try:
-                self.client.delete_collection(f"{self.settings.collection}_{suffix}")
-            except Exception:  # absent already
-                pass
+                guarded(self.settings, self.client.delete_collection)(f"{self.settings.collection}_{suffix}")
+            except StoreError as exc:
+                if not isinstance(exc.__context__, NotFoundError):  # absent already is fine
+                    raise
         self._open()
 
     # --- articles ---------------------------------------------------------------------------
@@ -144,7 +170,9 @@ class Store:
             page = items[i:i + _PAGE]
             metas = []
             for article, n_chunks in page:
-                meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text") and v is not None}
+                # unstated fields are written as None, which removes them: an upsert merges metadata, so an
+                # edited article that lost its headline or date would otherwise keep the old one
+                meta = {k: v for k, v in article.to_dict().items() if k not in ("id", "text")}
                 meta |= {"content_hash": article.content_hash, "n_chunks": n_chunks}
                 if files.get(article.id):
                     meta[ORIGIN] = files[article.id]
@@ -156,8 +184,8 @@ class Store:
             )
 
     def delete_articles(self, ids: list[str]) -> None:
-        if ids:
-            self.articles.delete(ids=ids)
+        for i in range(0, len(ids), _PAGE):
+            self.articles.delete(ids=ids[i:i + _PAGE])
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
@@ -167,11 +195,12 @@ class Store:
 
     def get_articles(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = [i for i in dict.fromkeys(ids) if i != META_ID]
-        if not ids:
-            return {}
-        got = self.articles.get(ids=ids, include=["documents", "metadatas"])
-        rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
-        return {i: _served(i, d, m) for i, d, m in rows}
+        out: dict[str, dict[str, Any]] = {}
+        for first in range(0, len(ids), _PAGE):
+            got = self.articles.get(ids=ids[first:first + _PAGE], include=["documents", "metadatas"])
+            rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+            out.update({i: _served(i, d, m) for i, d, m in rows})
+        return out
 
     def store_meta(self) -> dict[str, Any]:
         got = self.articles.get(ids=[META_ID], include=["metadatas"])
@@ -196,6 +225,14 @@ class Store:
                 documents=[c.text for c in page],
                 metadatas=[c.metadata for c in page],
             )
+
+    def stored_chunk_texts(self, ids: list[str]) -> dict[str, str]:
+        """chunk id -> stored text, of the chunks among `ids` that are stored (with their vectors)."""
+        out: dict[str, str] = {}
+        for first in range(0, len(ids), _PAGE):
+            got = self.chunks.get(ids=ids[first:first + _PAGE], include=["documents"])
+            out.update(zip(got["ids"], got["documents"], strict=True))
+        return out
 
     def chunks_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
         """(chunk id, article id, content hash) of every stored chunk of these articles."""
@@ -250,10 +287,11 @@ class Store:
             )
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
-        if not ids:
-            return {}
-        got = self.sentences.get(ids=ids, include=["embeddings"])
-        return dict(zip(got["ids"], got["embeddings"], strict=True))
+        out: dict[str, list[float]] = {}
+        for first in range(0, len(ids), _PAGE):
+            got = self.sentences.get(ids=ids[first:first + _PAGE], include=["embeddings"])
+            out.update(zip(got["ids"], got["embeddings"], strict=True))
+        return out
 
     def sentence_rows(self, ids: list[str]) -> dict[str, tuple[dict[str, Any], list[float]]]:
         """id -> (metadata, vector) of the stored sentence rows among `ids`."""
@@ -321,10 +359,18 @@ class Store:
         return ids, docs, metas
 
     def get_chunks(self, ids: list[str]) -> tuple[list[str], list[str], list[dict[str, Any]]]:
-        got = self.chunks.get(ids=ids, include=["documents", "metadatas"])
-        order = {cid: n for n, cid in enumerate(got["ids"])}
-        keep = [cid for cid in ids if cid in order]
-        return (keep, [got["documents"][order[c]] for c in keep], [got["metadatas"][order[c]] for c in keep])
+        """The stored chunks among `ids`, in the order asked (none asked, as when a filter leaves no
+        chunk, is none found: Chroma refuses an empty id list)."""
+        found: dict[str, tuple[str, dict[str, Any]]] = {}
+        for first in range(0, len(ids), _PAGE):
+            got = self.chunks.get(ids=ids[first:first + _PAGE], include=["documents", "metadatas"])
+            found.update((c, (d, m or {})) for c, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
+        keep = [cid for cid in ids if cid in found]
+        return keep, [found[c][0] for c in keep], [found[c][1] for c in keep]
+
+    def has_chunks(self, where: dict[str, Any] | None) -> bool:
+        """Whether any stored chunk passes `where` (one indexed lookup of one id)."""
+        return bool(self.chunks.get(where=where or None, limit=1, include=[])["ids"])
 
     def dense_query(
         self, embedding: list[float], n: int, where: dict[str, Any] | None
@@ -386,8 +432,11 @@ def _rows_of(collection: Any, article_ids: list[str]) -> list[tuple[str, str, st
 
 
 def _served(article_id: str, text: str, meta: dict[str, Any] | None) -> dict[str, Any]:
-    """An article as readers get it: text and metadata, without where it lives on this machine."""
-    return {"id": article_id, "text": text, **{k: v for k, v in (meta or {}).items() if k not in _SYNC_ONLY}}
+    """An article as readers get it: text and metadata (a field it does not state is None, not absent),
+    without where it lives on this machine."""
+    stated = dict.fromkeys(_STATED)
+    return {"id": article_id, "text": text,
+            **stated, **{k: v for k, v in (meta or {}).items() if k not in _SYNC_ONLY}}
 
 
 def sentence_id(article_id: str, content_hash: str, start: int) -> str:

@@ -3,12 +3,17 @@
 Text inside a block is one paragraph however the markup wraps its lines. Title, date,
 publisher and author come from what the page declares: its <meta> tags, a JSON-LD
 NewsArticle record, <time datetime>, its first <h1> (or <title>).
+
+Linear in the size of the markup: an end tag with no open element of its name is ignored after one
+counter lookup (a search of the open elements made thousands of unclosed <span>s plus stray </p>s
+quadratic: 0.4 MB took 18.6 s), and each open element is closed once.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from html.parser import HTMLParser
 from typing import Any
 
@@ -35,6 +40,7 @@ class _Extractor(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
         self.stack: list[str] = []  # open non-void elements, to close skipped regions reliably
+        self.open = Counter[str]()  # how many of each name are on the stack
         self.skip_depth = 0
         self.content_depth = 0
         self.pre_depth = 0
@@ -68,6 +74,7 @@ class _Extractor(HTMLParser):
                 self.parts.append("\n")
             return
         self.stack.append(tag)
+        self.open[tag] += 1
         if self.skip_depth or self._skipping(tag, a):
             self.skip_depth += 1
             return
@@ -91,11 +98,12 @@ class _Extractor(HTMLParser):
         if tag == "script" and self.ld_json is not None:
             self.ld_records.append("".join(self.ld_json))
             self.ld_json = None
-        if tag in _VOID or tag not in self.stack:
+        if tag in _VOID or not self.open[tag]:
             return
         # close everything opened after `tag` too (browsers forgive unclosed <p>, <li>, ...)
         while self.stack:
             open_tag = self.stack.pop()
+            self.open[open_tag] -= 1
             self._close(open_tag)
             if open_tag == tag:
                 break

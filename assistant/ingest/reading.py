@@ -11,7 +11,7 @@ import json
 import re
 import stat
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.dates import DATE_LINE, parse_date
@@ -29,6 +29,7 @@ SUPPORTED_EXTENSIONS = TEXT_EXTENSIONS | HTML_EXTENSIONS | JSON_EXTENSIONS
 class ReadResult:
     articles: list[Article]
     notices: list[str]  # non-fatal remarks, e.g. "read as Latin-1"
+    problems: list[str] = field(default_factory=list)  # parts of the file that could not be read (bad lines)
 
 
 # longest first: the UTF-32-LE mark starts with the UTF-16-LE one
@@ -52,7 +53,11 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str | None]:
             return unicodedata.normalize("NFC", text), f"{path}: read as {codec.upper()} (byte-order mark)"
     head = data[:8192]
     if b"\x00" in head:
-        raise ArticleError(path, "binary file (contains NUL bytes), not text")
+        codec = _utf16_without_bom(head)
+        text = _decoded(data, codec) if codec else None
+        if text is None or not text.strip():
+            raise ArticleError(path, "binary file (contains NUL bytes), not text")
+        return unicodedata.normalize("NFC", text), f"{path}: read as {codec.upper()} (no byte-order mark)"
     try:
         text = data.decode("utf-8-sig")
         notice = None
@@ -66,6 +71,31 @@ def decode_bytes(data: bytes, path: str) -> tuple[str, str | None]:
     if controls > max(8, len(text[:8192]) // 50):
         raise ArticleError(path, "binary file (control characters), not text")
     return unicodedata.normalize("NFC", text), notice
+
+
+def _utf16_without_bom(head: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" when the NUL bytes sit where UTF-16 puts them for mostly Latin text
+    (every other byte), else None: such a file is text, not binary."""
+    pairs = len(head) // 2
+    if pairs < 2:
+        return None
+    odd_nul = head[1:2 * pairs:2].count(0) / pairs
+    even_nul = head[0:2 * pairs:2].count(0) / pairs
+    if odd_nul > 0.6 and even_nul < 0.05:
+        return "utf-16-le"
+    if even_nul > 0.6 and odd_nul < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _decoded(data: bytes, codec: str) -> str | None:
+    """`data` as `codec`, if it decodes to text with few control characters; else None."""
+    try:
+        text = data[:len(data) - len(data) % 2].decode(codec)
+    except UnicodeDecodeError:
+        return None
+    controls = sum(1 for ch in text[:4096] if unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f")
+    return None if controls > max(8, len(text[:4096]) // 50) else text
 
 
 def read_path(path: Path, root: Path | None = None, max_bytes: int | None = None) -> ReadResult:
@@ -96,8 +126,10 @@ def read_path(path: Path, root: Path | None = None, max_bytes: int | None = None
         raise ArticleError(label, f"cannot read: {exc.strerror or exc}") from None
     text, notice = decode_bytes(data, label)
     notices = [notice] if notice else []
+    problems: list[str] = []
     if suffix in JSON_EXTENSIONS:
-        articles = parse_records(text, path.name, label, jsonl=suffix == ".jsonl", notices=notices)
+        articles = parse_records(text, path.name, label, jsonl=suffix == ".jsonl", notices=notices,
+                                 problems=problems)
     else:
         if suffix in HTML_EXTENSIONS:
             text, meta = html_to_text(text)
@@ -107,7 +139,7 @@ def read_path(path: Path, root: Path | None = None, max_bytes: int | None = None
     articles = [a for a in articles if a.text]
     if not articles:
         raise ArticleError(label, "no article text left after cleaning")
-    return ReadResult([a if a.path else _with_path(a, label) for a in articles], notices)
+    return ReadResult([a if a.path else _with_path(a, label) for a in articles], notices, problems)
 
 
 def _with_path(article: Article, label: str) -> Article:
@@ -124,54 +156,86 @@ def _label(path: Path, root: Path | None) -> str:
 # --- JSON records ---------------------------------------------------------------------------
 
 def parse_records(
-    text: str, file_name: str, label: str, jsonl: bool, notices: list[str] | None = None
+    text: str, file_name: str, label: str, jsonl: bool, notices: list[str] | None = None,
+    problems: list[str] | None = None,
 ) -> list[Article]:
     """JSON object, JSON list of objects, or JSON lines. Ids: `<file>#<n>` (or `<file>#<its id>`) for
     records of a list or JSON lines file, even when it holds one record, so ids stay put as it grows.
 
-    Records without body text are skipped with a remark in `notices`."""
-    records: list[tuple[int, object]] = []  # (line or record number, record)
-    multi = jsonl  # a JSON lines file or a JSON list: ids `<file>#<n>` however many records it holds now
+    A JSON line that does not parse is skipped with a line in `problems` naming its line and column (it
+    keeps its number, so the records after it keep their ids); a record without body text is skipped with
+    a remark in `notices`. ArticleError when no record is left, with the reason of the first."""
+    records, bad = _json_records(text, label, jsonl)
+    multi = jsonl or (len(records) != 1 or records[0][0] != 0)
+    where = "line" if jsonl else "record"
+    articles, skipped = [], list(bad)
+    for n, (pos, rec) in enumerate(records):
+        if rec is None:
+            continue
+        if not isinstance(rec, dict):
+            raise ArticleError(label, f"{where} {pos} is not a JSON object")
+        body, why = _body(rec)
+        if why:
+            at = f"{where} {pos}{'' if why.startswith('has ') else ':'} {why}"
+            skipped.append(at if multi else why)
+            if notices is not None and multi:
+                notices.append(f"{label}: {at}; skipped")
+            continue
+        rid = f"{file_name}#{rec.get('id', n + 1)}" if multi else file_name
+        articles.append(Article(
+            id=rid, text=clean_body(body), title=_str(rec.get("title")),
+            date=parse_date(_str(rec.get("published_at") or rec.get("date"))),
+            publisher=_str(rec.get("publisher") or rec.get("source")), url=_str(rec.get("url")),
+            author=_str(rec.get("author")),
+        ))
+    if not [a for a in articles if a.text]:
+        raise ArticleError(label, skipped[0] if len(skipped) == 1 else
+                           f"no record has article text ({skipped[0]}, ...)" if skipped else "no records")
+    if problems is not None:
+        problems += [f"{label}: {b}; skipped (the other lines were read)" for b in bad]
+    return articles
+
+
+def _json_records(text: str, label: str, jsonl: bool) -> tuple[list[tuple[int, object]], list[str]]:
+    """(position, record) of each record (None for a JSON line that does not parse; position 0 for a
+    file of one JSON object), and what is wrong with each bad line. A JSON document that does not
+    parse is ArticleError."""
     try:
-        if jsonl:
-            for lineno, line in enumerate(text.splitlines(), 1):
-                if line.strip():
-                    try:
-                        records.append((lineno, json.loads(line)))
-                    except json.JSONDecodeError as exc:
-                        raise ArticleError(label, f"invalid JSON on line {lineno}: {exc.msg}") from None
-        else:
+        if not jsonl:
             try:
                 loaded = json.loads(text)
             except json.JSONDecodeError as exc:
-                raise ArticleError(label, f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
-            multi = isinstance(loaded, list)
-            records = list(enumerate(loaded if multi else [loaded], 1))
+                raise ArticleError(label, f"invalid JSON at line {exc.lineno}, column {exc.colno}: "
+                                   f"{exc.msg}") from None
+            return (list(enumerate(loaded, 1)) if isinstance(loaded, list) else [(0, loaded)]), []
+        records: list[tuple[int, object]] = []
+        bad = []
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append((lineno, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    records.append((lineno, None))
+                    bad.append(f"invalid JSON on line {lineno}, column {exc.colno}: {exc.msg}")
+        return records, bad
     except RecursionError:
         raise ArticleError(label, "JSON nested too deeply to be an article") from None
-    where = "line" if jsonl else "record"
-    articles = []
-    for n, (pos, rec) in enumerate(records):
-        if not isinstance(rec, dict):
-            raise ArticleError(label, f"{where} {pos} is not a JSON object")
-        body = rec.get("body") or rec.get("text") or rec.get("content") or ""
-        if not isinstance(body, str) or not body.strip():
-            if notices is not None:
-                notices.append(f"{label}: {where} {pos} has no body text; skipped")
+
+
+_JSON_TYPES = {bool: "true or false", int: "a number", float: "a number", list: "a list", dict: "an object"}
+
+
+def _body(record: dict[str, object]) -> tuple[str, str | None]:
+    """The record's body text, or why it has none ("body is not text (a number)", "has no body text")."""
+    for key in ("body", "text", "content"):
+        value = record.get(key)
+        if value is None or value == "":
             continue
-        rid = f"{file_name}#{rec.get('id', n + 1)}" if multi else file_name
-        articles.append(
-            Article(
-                id=rid,
-                text=clean_body(body),
-                title=_str(rec.get("title")),
-                date=parse_date(_str(rec.get("published_at") or rec.get("date"))),
-                publisher=_str(rec.get("publisher") or rec.get("source")),
-                url=_str(rec.get("url")),
-                author=_str(rec.get("author")),
-            )
-        )
-    return articles
+        if not isinstance(value, str):
+            return "", f"{key} is not text ({_JSON_TYPES.get(type(value), type(value).__name__)})"
+        if value.strip():
+            return value, None
+    return "", "has no body text"
 
 
 def _str(value: object) -> str | None:

@@ -34,7 +34,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     bar = ProgressBar("embedding")
     try:
-        report = assistant.ingest(paths=args.paths or None, rebuild=args.rebuild, progress=bar)
+        report = assistant.ingest(paths=args.paths or None, rebuild=args.rebuild, progress=bar,
+                                  allow_empty=args.allow_empty)
     finally:
         bar.close()
     print_report(report)
@@ -96,6 +97,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="*", help="files or folders to add, update, and (for a folder) remove deleted "
                    "articles of, instead of syncing everything")
     p.add_argument("--rebuild", action="store_true", help="drop the store and start over")
+    p.add_argument("--allow-empty", action="store_true", help="remove stored articles even from a folder that "
+                   "holds no article file or lost more than half of them (kept otherwise: an unmounted share "
+                   "looks like that)")
     p.add_argument("--strict", action="store_true", help="exit non-zero if any file was skipped")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=cmd_ingest)

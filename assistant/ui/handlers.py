@@ -128,6 +128,14 @@ def error(message: str) -> Exception:
     return gr.Error(message, print_exception=False)
 
 
+def upload_progress(progress: gr.Progress) -> Any:
+    """An ingest progress callback that moves Gradio's progress bar of the upload."""
+    def report(done: int, total: int, what: str) -> None:
+        progress((done, total), desc=f"Storing the upload: {done:,} of {total:,} texts embedded"
+                 + (f" ({what[-40:]})" if what else ""), unit="texts")
+    return report
+
+
 # --- the handlers ----------------------------------------------------------------------------------
 class Handlers:
     """Event handlers and API functions; one `assistant` shared by every session and request."""
@@ -198,13 +206,15 @@ class Handlers:
         """-> (chat, turns, question box, sources panel), all empty."""
         return [], [], "", render.placeholder(render.EMPTY_SOURCES)
 
-    def page_upload(self, files: list[str] | None) -> tuple[Any, ...]:
-        """-> (file picker, upload report, status line, publisher choices)."""
+    def page_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
+        """-> (file picker, upload report, status line, publisher choices); the report area shows the upload's
+        progress (texts embedded of all) from its first stored batch until it is done."""
         if not files:
             gr.Warning("Choose one or more files first.")
             return gr.skip(), gr.skip(), gr.skip(), gr.skip()
         try:
-            result = add_uploads(self.assistant, [str(f) for f in files])
+            progress(0, desc="Reading the upload…")
+            result = add_uploads(self.assistant, [str(f) for f in files], upload_progress(progress))
         except Exception as exc:
             return gr.skip(), render.error_panel(fail(exc)), status_line(self.assistant), gr.skip()
         report = render.upload_report(
@@ -240,10 +250,11 @@ class Handlers:
         found["file"] = found.pop("path", None)
         return found
 
-    def api_upload(self, files: list[str] | None) -> dict[str, Any]:
+    def api_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> dict[str, Any]:  # noqa: B008
+        """Save and ingest uploaded files; gradio_client sees the progress in its job's status."""
         if not files:
             raise error("no files given")
         try:
-            return add_uploads(self.assistant, [str(f) for f in files])
+            return add_uploads(self.assistant, [str(f) for f in files], upload_progress(progress))
         except Exception as exc:
             raise error(fail(exc)) from None

@@ -18,7 +18,9 @@ class ProgressBar:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=total, unit="chunk", desc=self.desc, file=sys.stderr, leave=self.leave)
+            self.bar = tqdm(total=total, unit="text", desc=self.desc, file=sys.stderr, leave=self.leave)
+        if total != self.bar.total:  # the total is corrected as articles are read (see ingest.pipeline)
+            self.bar.total = total
         self.bar.update(done - self.bar.n)
         self.bar.set_postfix_str(what[-30:], refresh=False)
 

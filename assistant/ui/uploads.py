@@ -5,6 +5,10 @@ folder, which stays exactly as its owner keeps it. An upload `name.txt` becomes 
 `uploads/name.txt`; a full sync reads the uploads folder too, so uploads survive restarts.
 A cleaned name never overwrites a different file (`name-2.ext` instead); an identical
 file is reused; a new file that yields no article is removed again.
+
+The work of one upload is bounded before anything is saved: a file whose articles hold more than
+`max_upload_tokens` tokens of story text is refused (each article counting at most `max_article_tokens`,
+where the ingest cuts it), so no upload can keep the embedder busy for long.
 """
 
 from __future__ import annotations
@@ -18,9 +22,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..core.errors import ConfigError
+from ..core.text import count_tokens
 
 if TYPE_CHECKING:
     from ..api import Assistant
+    from ..core.settings import Settings
+    from ..ingest.report import Progress
 
 UPLOAD_EXTENSIONS = (".txt", ".md", ".html", ".htm", ".json", ".jsonl")
 
@@ -80,8 +87,9 @@ def save_upload(folder: Path, original_name: str, data: bytes, taken: set[str]) 
     raise ConfigError(f"{original_name}: no free file name left in the uploads folder")
 
 
-def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
-    """Save uploaded files into the uploads folder and ingest them; a report as data:
+def add_uploads(assistant: Assistant, paths: list[str], progress: Progress | None = None) -> dict[str, Any]:
+    """Save uploaded files into the uploads folder and ingest them (reporting to `progress` after each
+    embedded batch); a report as data:
     {"saved": [{"file": uploaded name, "article": article id}], "refused", "summary", "problems", "notices"}."""
     from ..ingest.sync import UPLOADS_PREFIX  # ingest's module, loaded by the ingest below anyway
 
@@ -94,7 +102,7 @@ def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
     for path in paths:
         p = Path(path)
         original = _original_name(p)
-        problem = _refusal(p, original, settings.max_upload_mb)
+        problem = _refusal(p, original, settings.max_upload_mb) or _over_budget(p, original, settings)
         if problem:
             refused.append(problem)
             continue
@@ -105,7 +113,7 @@ def add_uploads(assistant: Assistant, paths: list[str]) -> dict[str, Any]:
             new_files.append(folder / name)
     report = None
     if saved:
-        report = assistant.ingest(paths=[folder / name for _, name in saved])
+        report = assistant.ingest(paths=[folder / name for _, name in saved], progress=progress)
         # a new file from which no article could be read does not stay in the uploads folder
         stored = {m.get("path") for m in assistant.store.article_records().values()}
         for path in new_files:
@@ -129,6 +137,29 @@ def _refusal(path: Path, original: str, max_mb: float) -> str | None:
     size = path.stat().st_size
     if size > int(max_mb * 1e6):
         return f"{original}: refused, too large ({size / 1e6:.1f} MB; the limit is {max_mb:g} MB)"
+    return None
+
+
+def _over_budget(path: Path, original: str, settings: Settings) -> str | None:
+    """Why an upload is refused for the work it would take (more than `max_upload_tokens` tokens of story
+    text, each article counted up to `max_article_tokens`), or None. Counting stops once over, so a 5 MB
+    file is judged in about the time of its first `max_upload_tokens` tokens. A file that cannot be read
+    is left to the ingest, which names the reason."""
+    from ..core.errors import ArticleError
+    from ..ingest.chunking import bound_article
+    from ..ingest.reading import read_path
+
+    try:
+        articles = read_path(path, max_bytes=int(settings.max_file_mb * 1e6)).articles
+    except ArticleError:
+        return None
+    budget, total = settings.max_upload_tokens, 0
+    for article in articles:
+        cut = bound_article(article, settings.max_article_tokens)
+        total += settings.max_article_tokens if cut is not None else count_tokens(article.text)
+        if total > budget:
+            return (f"{original}: refused, more than {budget:,} tokens of story text (the limit of one upload, "
+                    "ASSISTANT_MAX_UPLOAD_TOKENS); `assistant ingest PATH` on the server takes a file this big")
     return None
 
 
