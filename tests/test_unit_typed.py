@@ -114,6 +114,7 @@ def test_a_headline_names_a_candidate_by_last_name_or_initials(name: str, title:
 def test_who_is_the_individual_asks_for_a_person_first(parser: QuestionParser) -> None:
     q = query("Who is the individual accused of using a colleague as a front?", parser)
     assert q.item == "person" and asked_labels(q)["PERSON"] > asked_labels(q)["ORG"]
+    assert "GPE" not in asked_labels(q)  # a country is never "the individual"
     assert query("Who is the group behind the strike?", parser).item is None
 
 

@@ -38,7 +38,7 @@ LABELS: dict[str, dict[str, float]] = {
     "date": {"DATE": 1.0, "TIME": 0.8},
     "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
 }
-PERSON_NOUN_LABELS = {"PERSON": 1.0, "ORG": 0.4, "NORP": 0.3, "GPE": 0.2}  # design, like LABELS
+PERSON_NOUN_LABELS = {"PERSON": 1.0, "ORG": 0.4, "NORP": 0.3}  # design, like LABELS
 TIME_UNITS = frozenset(tokenize("second minute hour day week month year decade"))  # "how many weeks" -> DATE
 # nouns that count people: "how many people were killed" is answered by "eight members", "16 fighters"
 PEOPLE = frozenset(tokenize(
