@@ -10,7 +10,16 @@ import pytest
 from assistant.answer.evidence import Evidence, Sentence
 from assistant.answer.parse import QuestionParser
 from assistant.answer.query import analyse
-from assistant.answer.typed import _holds_object, _in_headline, _named, asked_labels, full_names, multi_hop, role
+from assistant.answer.typed import (
+    _answers,
+    _holds_object,
+    _in_headline,
+    _named,
+    asked_labels,
+    full_names,
+    multi_hop,
+    role,
+)
 from assistant.core.documents import Entity, SentenceNote
 
 
@@ -165,3 +174,17 @@ def test_a_sentence_answers_only_when_it_holds_the_object_of_the_asked_event(par
     same = "The union had announced a suspension of the strike after the vote."
     assert not _holds_object(q, _sentence("a", other, "Port talks resume"))
     assert _holds_object(q, _sentence("b", same, "Union vote"))
+
+
+@pytest.mark.parametrize(("before", "rejected"), [
+    ("A spokesperson for Prime Minister ", True),  # the spokesperson spoke, not the prime minister
+    ("An aide to the mayor, ", False),  # a comma: the name stands apart from the phrase
+    ("Lawyers for ", True),
+    ("Prime Minister ", False),
+])
+def test_the_person_someone_speaks_for_is_not_who_spoke(parser: QuestionParser, before: str, rejected: bool) -> None:
+    q = query("Who called the strikes a violation of sovereignty?", parser)
+    text = f"{before}Dana Whitlock called the strikes a violation of sovereignty."
+    start = len(before)
+    ent = Entity("PERSON", start, start + len("Dana Whitlock"), "Dana Whitlock")
+    assert _answers(q, _sentence("a", text, "Strikes"), ent) is not rejected

@@ -371,6 +371,8 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
     many", counts the asked thing."""
     if stems(ent.text.replace(".", "")) <= stems(query.search_text):
         return False
+    if query.asks == "person" and _SPEAKS_FOR.search(sent.text[:ent.start - sent.start]):
+        return False  # "A spokesperson for Prime Minister al-Sudani asserted ...": he did not assert it
     after = sent.text[ent.end - sent.start:]
     if after.startswith("-") and not after.startswith("- "):
         return False
@@ -384,6 +386,10 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
     following = tokenize(" ".join(window)) + tokenize(ent.text)
     wanted = PEOPLE if counted & {stem("people"), stem("person")} else counted
     return bool(set(following) & (wanted | counted))
+
+
+_SPEAKS_FOR = re.compile(r"\b(?:spokes(?:person|man|woman)|aide|adviser|advisor|office|lawyer|attorney)s?\s+"
+                         r"(?:for|of|to)\s+(?:the\s+)?(?:[\w'’.-]+\s+){0,4}$", re.I)
 
 
 def _counted(query: Query) -> set[str]:
