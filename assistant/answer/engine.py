@@ -32,7 +32,7 @@ from .prompts import Prompts
 from .query import Query, analyse
 from .retrieval import HybridRetriever
 from .timeline import timeline
-from .typed import asked_labels, candidates, list_answer, multi_hop, typed_answer
+from .typed import Candidate, asked_labels, candidates, list_answer, multi_hop, typed_answer
 from .verdict import verdict_answer
 
 # MultiHop dev slice (qid > 389): 2, 3, 4 and 5 gave the same answers (inference 0.736 -> 0.806 strict,
@@ -153,14 +153,15 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
     if query.claim:
         return attribution_answer(query, evidence.sentences, strength)
     general = query.asks == "overview" and not has_topic(query)
-    if strength < threshold and not general and not _shared_answer(query, evidence, notes):
+    shared = _shared_answer(query, evidence, notes) if strength < threshold and not general else None
+    if strength < threshold and not general and shared is None:
         return _declined(question, "The closest passages do not answer this question.", strength)
     if query.asks == "overview":
         return briefing(query, evidence.sentences, query_vec, strength)
     if query.asks in ("yesno", "comparison") and (verdict := verdict_answer(query, evidence, strength)):
         return verdict
     if asked_labels(query) and notes:  # a store from before annotation quotes until its upgrade
-        found = candidates(query, evidence, notes)
+        found = shared if shared is not None else candidates(query, evidence, notes)
         if query.asks != "list":
             return typed_answer(query, found, strength)
         if listed := list_answer(query, found, strength):
@@ -180,13 +181,14 @@ def _known_outlet(outlet: str, query: Query, evidence: Evidence) -> bool:
                                        s.meta.get("text") or s.text)))) for s in evidence.sentences)
 
 
-def _shared_answer(query: Query, evidence: Evidence, notes: dict[str, list[SentenceNote]]) -> bool:
-    """A multi-hop question whose typed answer several articles share: their agreement is the evidence,
-    however loosely each sentence matches a long question's words."""
+def _shared_answer(query: Query, evidence: Evidence, notes: dict[str, list[SentenceNote]]
+                   ) -> list[Candidate] | None:
+    """The candidates of a multi-hop question whose typed answer several articles share (their agreement
+    is the evidence, however loosely each sentence matches a long question's words), else None."""
     if not (multi_hop(query) and asked_labels(query) and notes):
-        return False
+        return None
     found = candidates(query, evidence, notes)
-    return bool(found) and len(found[0].articles) >= SHARED_ARTICLES
+    return found if found and len(found[0].articles) >= SHARED_ARTICLES else None
 
 
 def _declined(question: str, reason: str, strength: float) -> Answer:

@@ -12,6 +12,7 @@ import unicodedata
 from functools import lru_cache
 from typing import Any
 
+from .answers import MARKER  # what an answer's reader takes for a citation
 from .errors import ConfigError
 
 STOPWORDS = frozenset(
@@ -139,13 +140,10 @@ def count_tokens(text: str) -> int:
 
 
 # --- markup and markers ---------------------------------------------------------------------------
-_CITATION_LIKE = re.compile(r"\[(\d{1,3})\]")  # what `assistant.core.answers.MARKER` reads as a citation
-
-
 def neutral_markers(text: str) -> str:
     """Quoted text with its own "[9]" (a footnote in an article, or text planted to pose as a citation)
     written "(9)", so that only the answer's real citations look like citations."""
-    return _CITATION_LIKE.sub(r"(\1)", text)
+    return MARKER.sub(r"(\1)", text)
 
 
 _IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -184,8 +184,7 @@ class Store:
             )
 
     def delete_articles(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), _PAGE):
-            self.articles.delete(ids=ids[i:i + _PAGE])
+        _delete(self.articles, ids)
 
     def get_article(self, article_id: str) -> dict[str, Any] | None:
         got = self.articles.get(ids=[article_id], include=["documents", "metadatas"])
@@ -196,8 +195,7 @@ class Store:
     def get_articles(self, ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         ids = [i for i in dict.fromkeys(ids) if i != META_ID]
         out: dict[str, dict[str, Any]] = {}
-        for first in range(0, len(ids), _PAGE):
-            got = self.articles.get(ids=ids[first:first + _PAGE], include=["documents", "metadatas"])
+        for got in _by_ids(self.articles, ids, ["documents", "metadatas"]):
             rows = zip(got["ids"], got["documents"], got["metadatas"], strict=True)
             out.update({i: _served(i, d, m) for i, d, m in rows})
         return out
@@ -229,8 +227,7 @@ class Store:
     def stored_chunk_texts(self, ids: list[str]) -> dict[str, str]:
         """chunk id -> stored text, of the chunks among `ids` that are stored (with their vectors)."""
         out: dict[str, str] = {}
-        for first in range(0, len(ids), _PAGE):
-            got = self.chunks.get(ids=ids[first:first + _PAGE], include=["documents"])
+        for got in _by_ids(self.chunks, ids, ["documents"]):
             out.update(zip(got["ids"], got["documents"], strict=True))
         return out
 
@@ -241,10 +238,8 @@ class Store:
     def chunk_spans(self, article_ids: list[str]) -> dict[str, list[tuple[str, int, int]]]:
         """article id -> (content hash, start, end) of each of its stored chunks."""
         out: dict[str, list[tuple[str, int, int]]] = {}
-        for i in range(0, len(article_ids), _PAGE):
-            page = article_ids[i:i + _PAGE]
-            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
-            for m in self.chunks.get(where=where, include=["metadatas"])["metadatas"]:
+        for got in _by_articles(self.chunks, article_ids):
+            for m in got["metadatas"]:
                 m = m or {}
                 out.setdefault(m.get("article_id", ""), []).append(
                     (m.get("content_hash", ""), int(m.get("start", 0)), int(m.get("end", 0))))
@@ -288,16 +283,14 @@ class Store:
 
     def sentence_vectors(self, ids: list[str]) -> dict[str, list[float]]:
         out: dict[str, list[float]] = {}
-        for first in range(0, len(ids), _PAGE):
-            got = self.sentences.get(ids=ids[first:first + _PAGE], include=["embeddings"])
+        for got in _by_ids(self.sentences, ids, ["embeddings"]):
             out.update(zip(got["ids"], got["embeddings"], strict=True))
         return out
 
     def sentence_rows(self, ids: list[str]) -> dict[str, tuple[dict[str, Any], list[float]]]:
         """id -> (metadata, vector) of the stored sentence rows among `ids`."""
         out: dict[str, tuple[dict[str, Any], list[float]]] = {}
-        for i in range(0, len(ids), _PAGE):
-            got = self.sentences.get(ids=ids[i:i + _PAGE], include=["metadatas", "embeddings"])
+        for got in _by_ids(self.sentences, ids, ["metadatas", "embeddings"]):
             for sid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
                 out[sid] = (meta or {}, list(vec))
         return out
@@ -311,14 +304,10 @@ class Store:
         ids = [i for i in dict.fromkeys(article_ids) if i != META_ID]
         if hashes is None:
             hashes = {}
-            for first in range(0, len(ids), _PAGE):
-                got = self.articles.get(ids=ids[first:first + _PAGE], include=["metadatas"])
+            for got in _by_ids(self.articles, ids, ["metadatas"]):
                 hashes.update({i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"])})
         out: dict[str, list[SentenceNote]] = {}
-        for first in range(0, len(ids), _PAGE):
-            page = ids[first:first + _PAGE]
-            where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
-            got = self.sentences.get(where=where, include=["metadatas"])
+        for got in _by_articles(self.sentences, ids):
             for m in got["metadatas"]:
                 m = m or {}
                 aid = m.get("article_id", "")
@@ -341,12 +330,10 @@ class Store:
         return rows
 
     def delete_sentences(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), _PAGE):
-            self.sentences.delete(ids=ids[i:i + _PAGE])
+        _delete(self.sentences, ids)
 
     def delete_chunks(self, ids: list[str]) -> None:
-        for i in range(0, len(ids), _PAGE):
-            self.chunks.delete(ids=ids[i:i + _PAGE])
+        _delete(self.chunks, ids)
 
     def all_chunks(self) -> tuple[list[str], list[str], list[dict[str, Any]]]:
         ids: list[str] = []
@@ -362,8 +349,7 @@ class Store:
         """The stored chunks among `ids`, in the order asked (none asked, as when a filter leaves no
         chunk, is none found: Chroma refuses an empty id list)."""
         found: dict[str, tuple[str, dict[str, Any]]] = {}
-        for first in range(0, len(ids), _PAGE):
-            got = self.chunks.get(ids=ids[first:first + _PAGE], include=["documents", "metadatas"])
+        for got in _by_ids(self.chunks, ids, ["documents", "metadatas"]):
             found.update((c, (d, m or {})) for c, d, m in zip(got["ids"], got["documents"], got["metadatas"]))
         keep = [cid for cid in ids if cid in found]
         return keep, [found[c][0] for c in keep], [found[c][1] for c in keep]
@@ -420,12 +406,28 @@ class Store:
                 return
 
 
+def _by_ids(collection: Any, ids: list[str], include: list[str]) -> Iterator[dict[str, Any]]:
+    """One `get` per page of `ids` (see _PAGE): what Chroma returns for each."""
+    for first in range(0, len(ids), _PAGE):
+        yield collection.get(ids=ids[first:first + _PAGE], include=include)
+
+
+def _by_articles(collection: Any, article_ids: list[str]) -> Iterator[dict[str, Any]]:
+    """The rows' metadata of these articles, one `get` per page of article ids."""
+    for first in range(0, len(article_ids), _PAGE):
+        page = article_ids[first:first + _PAGE]
+        where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
+        yield collection.get(where=where, include=["metadatas"])
+
+
+def _delete(collection: Any, ids: list[str]) -> None:
+    for first in range(0, len(ids), _PAGE):
+        collection.delete(ids=ids[first:first + _PAGE])
+
+
 def _rows_of(collection: Any, article_ids: list[str]) -> list[tuple[str, str, str]]:
     rows = []
-    for i in range(0, len(article_ids), _PAGE):
-        page = article_ids[i:i + _PAGE]
-        where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
-        got = collection.get(where=where, include=["metadatas"])
+    for got in _by_articles(collection, article_ids):
         for rid, m in zip(got["ids"], got["metadatas"], strict=True):
             rows.append((rid, (m or {}).get("article_id", ""), (m or {}).get("content_hash", "")))
     return rows
