@@ -151,12 +151,13 @@ def embed_and_store(
     version: int,
 ) -> None:
     """Annotate, embed and store `work` (see the module docstring for the order and the progress)."""
-    estimates = [len(cs or ()) + len(sentence_spans(a.text)) for a, cs in work]
+    sentences = [len(sentence_spans(a.text)) for a, _ in work]  # split once: the estimate and the groups
+    estimates = [len(cs or ()) + n for (_, cs), n in zip(work, sentences, strict=True)]
     batches = _Batches(store, embed_model, settings, origins, report, progress, version, sum(estimates))
     if progress and work:
         progress(0, batches.total, "")
     n = 0
-    for group in _groups(work, settings.embed_batch_size * 16):
+    for group in _groups(work, sentences, settings.embed_batch_size * 16):
         if annotator is None:
             annotator = default_annotator()
         t = time.perf_counter()
@@ -182,14 +183,14 @@ def embed_and_store(
     batches.report_progress(work[-1][0].id if work else "")
 
 
-def _groups(work: list[Work], max_sentences: int) -> Iterator[list[Work]]:
-    """Consecutive articles of at most about `max_sentences` sentences in all (one article at least), so
-    spaCy reads several short articles at once and one long one alone."""
+def _groups(work: list[Work], sentences: list[int], max_sentences: int) -> Iterator[list[Work]]:
+    """Consecutive articles of at most about `max_sentences` sentences in all (one article at least; each
+    article's count in `sentences`), so spaCy reads several short articles at once and one long one alone."""
     group: list[Work] = []
     count = 0
-    for item in work:
+    for item, n in zip(work, sentences, strict=True):
         group.append(item)
-        count += len(sentence_spans(item[0].text))
+        count += n
         if count >= max_sentences:
             yield group
             group, count = [], 0
