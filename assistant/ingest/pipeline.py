@@ -57,7 +57,7 @@ class _Batches:
         # one engine call of chunks (4.5 s for 16 chunks of 200 tokens on one core), so the first progress
         # comes a few seconds after the start, and a kill loses at most that much work
         self.max_chunks = max(1, settings.embed_batch_size)
-        self.max_rows = max(1, settings.embed_batch_size * 4)
+        self.max_rows = max(1, settings.embed_batch_size * 4)  # design: a sentence is about a quarter of a chunk
         self.chunks: list[tuple[_Article, int]] = []
         self.rows: list[tuple[_Article, int]] = []
         self.done, self.total, self.reported = 0, total, 0
@@ -157,6 +157,7 @@ def embed_and_store(
     if progress and work:
         progress(0, batches.total, "")
     n = 0
+    # design: spaCy reads about 16 batches' worth of sentences at once (a few hundred), one long article alone
     for group in _groups(work, sentences, settings.embed_batch_size * 16):
         if annotator is None:
             annotator = default_annotator()
