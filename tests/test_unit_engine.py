@@ -107,6 +107,14 @@ def test_question_about_names_the_articles_lack_is_declined_naming_them(news_ass
     assert all(name in answer.text for name in ("Olaf", "Pemberton", "Zanzibar"))
 
 
+def test_a_question_about_someone_no_passage_mentions_is_declined_naming_them(news_assistant: Any) -> None:
+    """Most of its names are found, so the share rule alone would answer with whoever the passages name."""
+    question = "Which union of the Valley Times report, led by {}, is on strike at Northport Harbour?"
+    answer = news_assistant.ask(question.format("Anthony Melone"))
+    assert answer.abstained and "Anthony Melone" in answer.text
+    assert not news_assistant.ask(question.format("Marta Quell")).abstained
+
+
 def test_refusal_shows_the_missing_names_as_the_user_wrote_them(fake_seed_assistant: Any) -> None:
     """Regression: the refusal used to list lower-cased stems ("swift, taylor")."""
     answer = fake_seed_assistant.ask("Who is Taylor Swift?")

@@ -199,6 +199,9 @@ def test_history_text_labels_the_last_turns() -> None:
         ("At which venture capital firm was she a partner?", "organisation", "organisation"),
         ("What did the US State Secretary and the Iraqi minister discuss?", "other", None),  # no item after "did"
         ("Who is the individual accused of fraud?", "person", "person"),
+        ("Who scored twice in the game where his team won?", "person", None),  # the first question word asks
+        ("Who was the mayor when the fire broke out?", "person", None),
+        ("How many workers were hurt when the roof collapsed?", "number", None),
     ],
 )
 def test_what_a_question_asks_for_is_read_once_from_its_words(question: str, asks: str, item: str | None) -> None:
@@ -222,9 +225,17 @@ def test_the_query_carries_what_is_asked_and_the_names_as_written() -> None:
     ("Considering an article by The Verge and another article by CNET, which tablet ...?", ("Verge", "CNET")),
     ("Who, as reported by 'The Independent - Life and Style', cheered?", ("Independent",)),
     ("Did the New York Times report say so?", ("New York Times",)),
+    ("Considering The Wall Street Journal's first article, which CEO ...?", ("Wall Street Journal",)),
     ("Which group, according to officials, carried it out?", ()),
     ("What did Apple pay, according to Eddy Cue, in the article from December?", ()),  # a speaker, a month
 ])
 def test_the_outlets_a_question_attributes_claims_to_are_found(question: str, outlets: tuple[str, ...]) -> None:
     from assistant.answer.query import outlets_named
     assert outlets_named(question) == outlets
+
+
+def test_names_of_two_or_more_words_are_kept_whole_as_written() -> None:
+    from assistant.answer.query import name_phrases
+    assert name_phrases("Which company did Anthony Melone join, as The Wall Street Journal's report says?") == (
+        "Anthony Melone", "The Wall Street Journal")
+    assert name_phrases("Who leads Kataib Hezbollah in Iraq?") == ("Kataib Hezbollah",)  # one-word names aside

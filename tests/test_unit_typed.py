@@ -167,6 +167,25 @@ def test_a_question_citing_an_outlet_the_store_lacks_is_declined(make_fake_assis
                              ).abstained  # a publisher of the store
 
 
+def test_an_outlet_the_store_lacks_is_not_answered_from_other_outlets_reports(make_fake_assistant: Any,
+                                                                             tmp_path: Any) -> None:
+    """A passage of no stated publisher might be the cited outlet's report, so the question is not declined
+    outright; but the answer must come from such a report, not only from outlets the question cites for
+    its other parts (a multi-hop question is tied to the evidence as a whole, not sentence by sentence)."""
+    folder = tmp_path / "shared"
+    folder.mkdir()
+    for name, text in {**SHARED, "e.txt": "Port Accounts Audit\n\nAuditors checked the port accounts after the "
+                                         "resignation and found no missing funds.\n"}.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder, abstain_threshold=0.99)
+    assistant.ingest()
+    question = ("Who is the individual who resigned after an audit, as reported by {}, moved funds between accounts "
+                "according to the Valley Times, and planned a ferry line, as the River Post reported?")
+    answer = assistant.ask(question.format("a Bloomberg article"))
+    assert answer.abstained, answer.text  # Dana Whitlock's resignation is in the Coastal Herald's report only
+    assert assistant.ask(question.format("the Coastal Herald")).text.startswith("Dana Whitlock — ")
+
+
 def test_a_sentence_answers_only_when_it_holds_the_object_of_the_asked_event(parser: QuestionParser) -> None:
     q = query("When did the union announce its suspension of the strike?", parser)
     assert q.parse.objects == ("suspension",)

@@ -148,6 +148,8 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
         return abstention(question, "Nothing in them matches this question.")
     if evidence.missing and evidence.missing_share() >= MISSING_NAMES_SHARE:
         return _declined(question, f"Nothing in them mentions {', '.join(evidence.missing_words[:3])}.", strength)
+    if query.asks not in ("yesno", "comparison") and (absent := evidence.absent_name(_not_sources(query))):
+        return _declined(question, f"Nothing in them mentions {absent}.", strength)
     if unknown := [o for o in query.outlets if not _known_outlet(o, query, evidence)]:
         return _declined(question, f"None of them is from {unknown[0]} or mentions it.", strength)
     if query.claim:
@@ -167,6 +169,14 @@ def extractive_answer(query: Query, evidence: Evidence, threshold: float, query_
         if listed := list_answer(query, found, strength):
             return listed
     return compose(question, select(evidence, query.kind), strength, query.kind, query.date_range is not None)
+
+
+def _not_sources(query: Query) -> tuple[str, ...]:
+    """The question's names of two or more words less the sources it cites: an outlet absent from the
+    passages may still be the unstated publisher of one (see `_known_outlet`). Checked for questions
+    that ask for a thing, not for yes/no ones: those say per part what the articles do and don't settle."""
+    sources = [fold(o) for o in (*query.outlets, *query.publishers)]
+    return tuple(p for p in query.name_phrases if not any(fold(p) in s or s in fold(p) for s in sources))
 
 
 def _known_outlet(outlet: str, query: Query, evidence: Evidence) -> bool:

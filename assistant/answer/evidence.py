@@ -50,6 +50,9 @@ GENERIC = frozenset(tokenize(
     "news story day date year time number summarize summarise summary brief briefing overview timeline "
     "chronology"
 ))
+# job titles written in capitals: they name a role, not who holds it, so they are no "name" the articles
+# must hold (else "the CEO" found everywhere dilutes the share of a question's names that are missing)
+TITLES = frozenset(tokenize("ceo cfo cto coo"))
 _PLACE_HINT = re.compile(r"\b(in|at|near|from|of)\s+(the\s+)?[A-Z][a-z]")
 
 
@@ -130,6 +133,17 @@ class Evidence:
         """Share of the question's names found nowhere in the evidence (text, title or publisher)."""
         return len(self.missing) / len(self.names) if self.names else 0.0
 
+    def absent_name(self, phrases: tuple[str, ...]) -> str | None:
+        """The first of these names of two or more words of which no word is anywhere in the evidence:
+        a person or thing the question is about that no passage found mentions at all, so whatever
+        the passages say is about someone else ("Anthony Melone" when no article has either word)."""
+        missing = set(self.missing)
+        for phrase in phrases:
+            words = set(tokenize(phrase)) & self.names
+            if len(words) >= 2 and words <= missing:
+                return phrase
+        return None
+
     def strength(self, top: int = TOP_SENTENCES) -> float:
         """'Do the articles answer this': how close the best sentence is in meaning, and how much of
         the question the best `top` sentences cover together (a multi-part question needs several)."""
@@ -163,7 +177,7 @@ def gather(
     date_range = query.date_range
     q_stems = stems(query.content_text) - GENERIC
     written = query.names
-    names = set(written) - GENERIC - CALENDAR
+    names = set(written) - GENERIC - CALENDAR - TITLES
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
     max_idf = _max_idf(index)
     unknown_word = _median_idf(index) if q_stems - index.postings.keys() - names else 0.0

@@ -77,6 +77,7 @@ class Query:
     item: str | None = None  # for lists and "which X": what each item is (person, organisation, place, ...)
     focus: tuple[str, ...] = ()  # what a "how many" question counts, as written: ("people", "were", "injured")
     names: dict[str, str] = field(default_factory=dict)  # stem -> word as written, of the names it uses
+    name_phrases: tuple[str, ...] = ()  # its names of two or more words, as written ("Anthony Melone")
     parse: Parsed = field(default_factory=Parsed)  # its main verb, nouns and noun phrases (see parse.py)
     publishers: tuple[str, ...] = ()  # publishers of the store the question names ("as reported by Reuters")
     outlets: tuple[str, ...] = ()  # sources the question attributes claims to ("a Bloomberg article"), as written
@@ -192,9 +193,10 @@ def asked_for(question: str) -> tuple[str, str | None]:
                 return ("list", typed) if plural else (typed, typed)
     if _WHO_THE.search(question):
         return "person", "person"
-    for kind, rule in (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON)):
-        if rule.search(question):
-            return kind, None
+    rules = (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON))
+    asked = [(m.start(), kind) for kind, rule in rules if (m := rule.search(question))]
+    if asked:  # the first question word asks; a later one opens a clause ("Who scored in the game where ...")
+        return min(asked)[1], None
     if _COMPARISON.search(question):
         return "comparison", None
     if _YESNO.search(question):
@@ -243,12 +245,28 @@ def name_words(text: str) -> dict[str, str]:
     return out
 
 
+def name_phrases(text: str) -> tuple[str, ...]:
+    """The names of two or more capitalised words a question uses after its first word ("Anthony
+    Melone", "Wall Street Journal"): a person or thing named in full, which the articles either
+    mention in some part or not at all."""
+    words = re.findall(r"[\w'’-]+", text)[1:]
+    runs: list[list[str]] = [[]]
+    for w in words:
+        if w[:1].isupper() and not w.isdigit():
+            runs[-1].append(re.sub(r"['’]s$", "", w))
+        elif runs[-1]:
+            runs.append([])
+    return tuple(dict.fromkeys(" ".join(r) for r in runs if len(r) >= 2))
+
+
 # --- the sources a question attributes its claims to ----------------------------------------------
 _NAME = r"['‘“\"]?(?:[Tt]he\s+)?(?P<{}>[A-Z][\w&.’'-]*(?:\s+[A-Z][\w&.’'-]*){{0,4}})"
 _OUTLET = re.compile(
     r"\b(?:(?:as )?reported by|published by|(?:article|report|piece|story|coverage)s? "
     r"(?:from|by|in))\s+(?:an?\s+|the\s+)?(?:(?:article|report)\s+(?:from|by|in)\s+)?" + _NAME.format("after")
-    + r"|\b(?:an?|the)\s+" + _NAME.format("before") + r"(?:['’]s)?\s+(?:article|report|piece|story)s?\b")
+    + r"|\b(?:[Aa]n?|[Tt]he)\s+" + _NAME.format("before")
+    + r"(?:['’]s)?\s+(?:(?:first|second|third|latest|recent|earlier|later|other)\s+)?"
+    r"(?:article|report|piece|story)s?\b")
 
 
 def outlets_named(question: str) -> tuple[str, ...]:
@@ -347,7 +365,8 @@ def analyse(
     asks, item = ("person", "person") if claim else asked_for(text)
     named = tuple(sorted(named_publishers(search))) if named_publishers else ()
     return Query(text, search, turns, date_range, filters, k, answerer, asks=asks, item=item,
-                 focus=how_many_focus(content), names=name_words(content), publishers=named, claim=claim,
+                 focus=how_many_focus(content), names=name_words(content), name_phrases=name_phrases(content),
+                 publishers=named, claim=claim,
                  outlets=outlets_named(text),
                  parts=question_parts(text) if asks in ("yesno", "comparison") else (),
                  parse=parse(text) if parse is not None else Parsed())
