@@ -202,6 +202,9 @@ def test_history_text_labels_the_last_turns() -> None:
         ("Who scored twice in the game where his team won?", "person", None),  # the first question word asks
         ("Who was the mayor when the fire broke out?", "person", None),
         ("How many workers were hurt when the roof collapsed?", "number", None),
+        ("What was Port Nova formerly called?", "alias", None),
+        ("Which company is also known for its ferries?", "organisation", "organisation"),  # not another name
+        ("Which anniversary did the festival mark?", "ordinal", "ordinal"),
     ],
 )
 def test_what_a_question_asks_for_is_read_once_from_its_words(question: str, asks: str, item: str | None) -> None:

@@ -207,3 +207,36 @@ def test_the_person_someone_speaks_for_is_not_who_spoke(parser: QuestionParser, 
     start = len(before)
     ent = Entity("PERSON", start, start + len("Dana Whitlock"), "Dana Whitlock")
     assert _answers(q, _sentence("a", text, "Strikes"), ent) is not rejected
+
+
+FORMS = {
+    "navy.txt": "Navy Keeps Ships Abroad\nRiver Post\nMarch 5, 2024\n\n"
+                "The navy keeps about 2,500 sailors in Portugal and another 900 in neighboring Spain. "
+                "Ana Ruiz, Portugal's fisheries ministry spokesperson, said the sailors were safe.\n",
+    "raid.txt": "Radar Station Raid\nRiver Post\nMarch 6, 2024\n\n"
+                "The Northport rebels claimed that the navy strike hit a group of radar experts near Faro. "
+                "The attack was launched from a base in Morocco, the rebels said.\n",
+    "ferry.txt": "Ferry Festival Returns\nCoastal Herald\nMarch 7, 2024\n\n"
+                 "The ferry festival at Port Nova (formerly Port Vale) marked its tenth anniversary on Sunday.\n",
+}
+
+
+@pytest.mark.parametrize(("question", "short"), [
+    ("How many sailors does the navy keep in Spain?", "900"),  # "another 900": the noun left out, Spain's figure
+    ("How many sailors does the navy keep in Portugal?", "about 2,500"),
+    ("From which country was the strike on the radar experts launched?", "Morocco"),  # not the striker
+    ("What was Port Nova formerly called?", "Port Vale"),
+    ("Which anniversary did the ferry festival mark?", "tenth"),
+    ("Which ministry is Ana Ruiz the spokesperson for?", "fisheries ministry"),
+])
+def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make_fake_assistant: Any, tmp_path: Any,
+                                                                            question: str, short: str) -> None:
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    for name, text in FORMS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder)
+    assistant.ingest()
+    answer = assistant.ask(question)
+    assert answer.short is not None and answer.short.text == short, answer.text
+    assert short_is_inside_its_quote(answer)

@@ -83,6 +83,8 @@ class Query:
     outlets: tuple[str, ...] = ()  # sources the question attributes claims to ("a Bloomberg article"), as written
     claim: str | None = None  # "Who said that?": the previous answer's claim, whose speaker is asked for
     parts: tuple[str, ...] = ()  # a yes/no or comparison question's parts as written (see question_parts)
+    item_noun: str | None = None  # the noun that says what the answer is ("Which ministry ...": "ministry")
+    preposition: str | None = None  # "From which country ...?": "from", which the answer follows in its sentence
 
     @property
     def content_text(self) -> str:
@@ -132,8 +134,8 @@ def filter_date(value: str | None, name: str) -> str | None:
 
 
 # --- what the question asks for ------------------------------------------------------------------
-ASKS = ("person", "organisation", "place", "date", "number", "reason", "list", "yesno", "overview", "timeline",
-        "comparison", "other")
+ASKS = ("person", "organisation", "place", "date", "number", "ordinal", "alias", "reason", "list", "yesno", "overview",
+        "timeline", "comparison", "other")
 FACTOID_KINDS = ("number", "date", "place", "person")  # what the extractive scorer matches sentences against
 _OVERVIEW = re.compile(r"\bwhat (happened|was reported|is the (news|story)|is going on)\b|\bsummar|\bbrief me\b|"
                        r"\boverview\b|\b(a|the) briefing\b|\brecap\b|\brundown\b|\bcatch me up\b|\bkey points\b",
@@ -151,6 +153,9 @@ _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower
                          r"\bor\b.*\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later)\b|"
                          r"\bcompare", re.I)
 _YESNO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)
+# "What was Jurf al-Nasr formerly called?": the other name a thing goes by
+_ALIAS = re.compile(r"^\s*what\b.*\b(?:formerly|previously|originally|once|also)\s+(?:called|named|known as)\b|"
+                    r"^\s*what (?:else )?(?:is|was|were|are) .+ (?:called|known as) before\b", re.I)
 _REASON = re.compile(r"^\s*why\b|\bwhat (caused|led to|prompted)\b", re.I)
 # "which/what" and up to four words ("Which former Alameda Research CEO"), not "what did ..." (no item there)
 _WHICH = re.compile(r"\b(?:which|what)\s+(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|"
@@ -170,6 +175,7 @@ _ITEM_NOUNS = {
                     "studio brand manufacturer retailer airline newspaper",
     "place": "city town country province base site place region location area village county island stadium "
              "venue",
+    "ordinal": "anniversary edition round",  # "Which anniversary?" -- "its seventh"
 }
 _NOUN_TYPE = {n: t for t, nouns in _ITEM_NOUNS.items() for n in nouns.split()}
 _IRREGULAR_PLURALS = {"people": "person", "men": "man", "women": "woman", "companies": "company",
@@ -193,6 +199,8 @@ def asked_for(question: str) -> tuple[str, str | None]:
                 return ("list", typed) if plural else (typed, typed)
     if _WHO_THE.search(question):
         return "person", "person"
+    if _ALIAS.search(question):
+        return "alias", None
     rules = (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON))
     asked = [(m.start(), kind) for kind, rule in rules if (m := rule.search(question))]
     if asked:  # the first question word asks; a later one opens a clause ("Who scored in the game where ...")
@@ -209,6 +217,18 @@ def asked_for(question: str) -> tuple[str, str | None]:
     if _REASON.search(question):
         return "reason", None
     return "other", None
+
+
+def item_noun(question: str) -> str | None:
+    """The noun after "which"/"what"/"name of" that says what the answer is, singular ("ministry")."""
+    for rule in (_NAME_OF, _WHICH):
+        if m := rule.search(question):
+            for word in m.group(1).lower().split():
+                typed, plural = _item_noun(word)
+                if typed:
+                    word = re.sub(r"['’]s$", "", word)
+                    return _IRREGULAR_PLURALS.get(word, word[:-1] if plural else word)
+    return None
 
 
 def item_type(lemma: str) -> str | None:
@@ -243,6 +263,15 @@ def name_words(text: str) -> dict[str, str]:
             for t in tokenize(w):
                 out.setdefault(t, w)
     return out
+
+
+_LEAD_PREPOSITION = re.compile(r"\s*(from|in|into|to|at|on|near|inside|outside)\s+(?:which|what)\b", re.I)
+
+
+def lead_preposition(question: str) -> str | None:
+    """"From which country ...?": "from" (the answer stands in a phrase it opens), else None."""
+    m = _LEAD_PREPOSITION.match(question)
+    return m.group(1).lower() if m else None
 
 
 def name_phrases(text: str) -> tuple[str, ...]:
@@ -369,4 +398,5 @@ def analyse(
                  publishers=named, claim=claim,
                  outlets=outlets_named(text),
                  parts=question_parts(text) if asks in ("yesno", "comparison") else (),
+                 item_noun=item_noun(text), preposition=lead_preposition(text),
                  parse=parse(text) if parse is not None else Parsed())

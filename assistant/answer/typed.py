@@ -37,6 +37,8 @@ LABELS: dict[str, dict[str, float]] = {
     "place": {"GPE": 1.0, "LOC": 1.0, "FAC": 1.0, "PLACE": 0.9},
     "date": {"DATE": 1.0, "TIME": 0.8},
     "number": {"CARDINAL": 1.0, "QUANTITY": 1.0, "MONEY": 1.0, "PERCENT": 1.0},
+    "ordinal": {"ORDINAL": 1.0},
+    "alias": {"ALIAS": 1.0},  # found by _ALIAS below: spaCy has no label for "the other name"
 }
 PERSON_NOUN_LABELS = {"PERSON": 1.0, "ORG": 0.4, "NORP": 0.3}  # design, like LABELS
 TIME_UNITS = frozenset(tokenize("second minute hour day week month year decade"))  # "how many weeks" -> DATE
@@ -53,6 +55,11 @@ HEADLINE_VERB = 0.7  # design: a sentence whose headline, not itself, names the 
 MULTI_CLAUSES = 3  # MultiHop dev slice (qid > 389): its inference questions have three or more clauses
 FULLER_SHARE = 0.7  # design: "Taylor Swift" names the answer better than "Swift" when it scores this close
 SPILL = 0.8  # design: an answer in the sentence after the tied one is a little less sure
+# item nouns that news names with a plain-word phrase the NER does not tag ("Iraq's defence ministry"): the
+# phrase is a candidate, below a named organisation (design)
+PHRASE_NOUNS = frozenset({"ministry", "department", "committee"})
+PHRASE_PRIOR = 0.9
+PHRASE_WORDS = 3  # design: "from a base in Kuwait": words between a preposition and the name its phrase holds
 COUNT_WINDOW = 4  # design: words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
 NEAR_WORDS = 4.0  # design: proximity halves at this many words from the nearest question word
 AGREE_BONUS = 0.1  # design: per further article that states the same answer
@@ -112,6 +119,8 @@ def asked_labels(query: Query) -> dict[str, float]:
         labels = PERSON_NOUN_LABELS  # "Which official", "Who is the individual ...": a person first
     if kind == "number" and _counted(query) & TIME_UNITS:
         labels["DATE"] = 1.0
+    if query.item_noun in PHRASE_NOUNS:
+        labels["ITEM"] = PHRASE_PRIOR
     return labels
 
 
@@ -156,10 +165,19 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
         found += own
     headlines = {s.article_id: s.meta.get("title") or "" for s in evidence.sentences} if multi else {}
     grouped = _grouped(found, multi, headlines)
+    governs = query.preposition and (query.item or query.asks) in ("place", "organisation", "person")
+    if governs and (governed := [c for c in grouped if _follows(query.preposition, c)]):
+        grouped = governed  # "From which country was it launched?": "launched from a base in Kuwait"
     if outside := _outside_outlets(query):  # "a Bloomberg article" in a store without Bloomberg: an answer found
         fits = from_outlets(outside, evidence)  # only in other outlets' reports is not what Bloomberg said
         grouped = [c for c in grouped if c.articles & fits]
     return grouped
+
+
+def _follows(preposition: str, cand: Candidate) -> bool:
+    """Whether the candidate stands in a phrase the preposition opens, within PHRASE_WORDS words of it."""
+    before = cand.sentence.text[:cand.entity.start - cand.sentence.start]
+    return re.search(rf"\b{preposition}\b(?:\W+\w+){{0,{PHRASE_WORDS}}}\W*$", before, re.I) is not None
 
 
 def _outside_outlets(query: Query) -> tuple[str, ...]:
@@ -186,12 +204,17 @@ def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels
                  names: dict[str, str], weight: float = 1.0) -> list[Candidate]:
     out = []
     held = role(query)
-    for found in _entities(sent, note, labels):
+    ents = _entities(sent, note, labels, query.item_noun)
+    figures = sorted((e for e in ents if e.label in LABELS["number"]), key=lambda e: e.start) \
+        if query.asks == "number" else []
+    for found in ents:
         ent, name = _named(found, names)
         prior = labels.get(ent.label)
         if not prior or not (sent.start <= ent.start and ent.end <= sent.end) or not _answers(query, sent, ent):
             continue
         if held and not _beside(query, sent, ent, held):
+            continue
+        if figures and _placed_elsewhere(query, sent, ent, figures, note):
             continue
         score = weight * sent.score * prior * _proximity(query, sent, ent) * _acts_here(query, sent)
         iso = next((d.iso for d in (note.dates if note else ()) if d.start <= ent.start < d.end), None)
@@ -269,17 +292,24 @@ def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozense
     return False
 
 
+# the other name a sentence gives: "Jurf al-Nasr (formerly Jurf al-Sakhr)", "X, previously known as Y"
+_ALIAS = re.compile(r"\b(?:formerly|previously|originally|once)\s+(?:known\s+as\s+|called\s+|named\s+)?"
+                    r"((?:[A-Z][\w'’]*(?:-[\w'’]+)*)(?:\s+(?:[A-Z]|al-|el-)[\w'’]*(?:-[\w'’]+)*){0,3})")
 _CLOCK = re.compile(r"\b(\d{1,2}:\d{2}(?:\s?[ap]\.?m\.?)?)")
 _FIGURE = re.compile(r"\b(\d[\d,.]*)\b")
 _PLACE = re.compile(r"\b(?:in|at|near|of)\s+(?:the\s+)?((?:[A-Z][\w'’-]+)(?:\s+[A-Z][\w'’-]+){0,2})")
 
 
-def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float]) -> list[Entity]:
+def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float], item: str | None = None
+              ) -> list[Entity]:
     """The sentence's entities, plus what the NER missed: for "where" names after "in/at/near" ("in
     Diyala"), for "when" clock times ("00:15"), for "how many" figures."""
     found = list(note.entities) if note else []
-    missed = [(rx, label) for rx, label in ((_PLACE, "PLACE"), (_CLOCK, "TIME"), (_FIGURE, "CARDINAL"))
-              if label in labels]
+    missed = [(rx, label) for rx, label in ((_PLACE, "PLACE"), (_CLOCK, "TIME"), (_FIGURE, "CARDINAL"),
+                                            (_ALIAS, "ALIAS")) if label in labels]
+    if "ITEM" in labels and item:
+        missed.append((re.compile(rf"\b((?:(?!(?:the|a|an|its|their|his|her|of|and)\b)[a-z][\w-]+\s+){{1,2}}"
+                                  rf"{re.escape(item)})\b"), "ITEM"))
     for rx, label in missed:
         taken = [(e.start, e.end) for e in found if e.label in labels]  # "in Jurf al-Sakhar", tagged PERSON
         for m in rx.finditer(sent.text):
@@ -402,18 +432,49 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
         return False
     if query.asks != "number" or not (counted := _counted(query)):
         return True
+    wanted = (PEOPLE if counted & {stem("people"), stem("person")} else counted) | counted
+    if _ELIDED.match(after):  # "2,500 service members in Iraq and another 900 in Syria": 900 of the same
+        before = list(_FIGURE.finditer(sent.text[:ent.start - sent.start]))
+        after = sent.text[before[-1].end():] if before else after
+    return bool(set(_counted_words(after) + tokenize(ent.text)) & wanted)
+
+
+# a figure whose noun is left out: a preposition or the clause's end right after it ("another 900 in Syria")
+_ELIDED = re.compile(r"\s*(?:[,.;:)]|$|(?:in|at|on|from|to|for|across|inside|near)\b)", re.I)
+
+
+def _counted_words(after: str) -> list[str]:
+    """The words that say what a figure counts: those right after it, up to the next figure."""
     window = []
     for word in _WORD.findall(after)[:COUNT_WINDOW]:
         if word[0].isdigit() or fold(word) in NUMBER_WORDS:
             break  # "16 fighters, including five medics": the medics are five, not 16
         window.append(word)
-    following = tokenize(" ".join(window)) + tokenize(ent.text)
-    wanted = PEOPLE if counted & {stem("people"), stem("person")} else counted
-    return bool(set(following) & (wanted | counted))
+    return tokenize(" ".join(window))
 
 
 _SPEAKS_FOR = re.compile(r"\b(?:spokes(?:person|man|woman)|aide|adviser|advisor|office|lawyer|attorney)s?\s+"
                          r"(?:for|of|to)\s+(?:the\s+)?(?:[\w'’.-]+\s+){0,4}$", re.I)
+
+
+def _placed_elsewhere(query: Query, sent: Sentence, ent: Entity, figures: list[Entity],
+                      note: SentenceNote | None) -> bool:
+    """A figure that belongs to another place than the one asked about: in "2,500 service members in Iraq
+    and another 900 in neighboring Syria", 2,500 is Iraq's, so "How many troops in Syria?" is 900. A
+    figure's place is one named after it and before the next figure; it counts only when the sentence
+    also names the question's place."""
+    asked = set(query.names)
+    places = [e for e in (note.entities if note else ()) if e.label in ("GPE", "LOC")]
+    if not any(stems(p.text) & asked for p in places):
+        return False
+    end = next((f.start for f in figures if f.start >= ent.end), None)
+    own = [p for p in places if ent.end <= p.start and (end is None or p.start < end)
+           and _LOCATIVE.search(sent.text[:p.start - sent.start])]
+    return bool(own) and not any(stems(p.text) & asked for p in own)
+
+
+# a place a figure is attached to stands in a locative phrase ("in neighboring Syria"), not as a modifier
+_LOCATIVE = re.compile(r"\b(?:in|at|near|inside|across|within|throughout)\s+(?:[\w'’-]+\s+){0,2}$", re.I)
 
 
 def _counted(query: Query) -> set[str]:
