@@ -216,6 +216,8 @@ FORMS = {
     "raid.txt": "Radar Station Raid\nRiver Post\nMarch 6, 2024\n\n"
                 "The Northport rebels claimed that the navy strike hit a group of radar experts near Faro. "
                 "The attack was launched from a base in Morocco, the rebels said.\n",
+    "depot.txt": "Depot Fire Confirmed\nValley Times\nMarch 8, 2024\n\n"
+                 "Port officials said on Tuesday that a fire had destroyed the old fuel depot.\n",
     "ferry.txt": "Ferry Festival Returns\nCoastal Herald\nMarch 7, 2024\n\n"
                  "The ferry festival at Port Nova (formerly Port Vale) marked its tenth anniversary on Sunday.\n",
 }
@@ -240,3 +242,16 @@ def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make
     answer = assistant.ask(question)
     assert answer.short is not None and answer.short.text == short, answer.text
     assert short_is_inside_its_quote(answer)
+
+
+def test_the_day_someone_spoke_is_not_the_day_of_the_event_they_spoke_of(make_fake_assistant: Any,
+                                                                          tmp_path: Any) -> None:
+    folder = tmp_path / "forms"
+    folder.mkdir()
+    for name, text in FORMS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder)
+    assistant.ingest()
+    assert assistant.ask("When did the fire destroy the old fuel depot?").abstained  # said on Tuesday; the fire?
+    spoke = assistant.ask("When did port officials confirm the fire at the fuel depot?")  # a speech act: its day
+    assert spoke.short is not None and spoke.short.text == "Tuesday", spoke.text

@@ -17,14 +17,14 @@ from ..core.text import sentence_spans, stems
 from .evidence import Sentence
 from .query import Query
 
-_VERBS = (r"said|says|told|stated|announced|confirmed|claimed|warned|revealed|detailed|noted|added|reported|"
+SPEECH_VERBS = (r"said|says|told|stated|announced|confirmed|claimed|warned|revealed|detailed|noted|added|reported|"
           r"labell?ed|called|described|insisted|argued|denied|accused|blamed|condemned|declared|rejected|stressed|"
           r"emphasi[sz]ed|asserted|explained|acknowledged|admitted|pledged|vowed|urged|cautioned|threatened|"
           r"promised|estimated|suggested|indicated|maintained")
 _ACCORDING = re.compile(r"\baccording to (?P<who>[^,.;:“”\"]+)", re.I)
-_INVERTED = re.compile(rf"[,”\"]\s+(?:{_VERBS})\s+(?P<who>[A-Z][^,.;:“”\"]+)")
-_TRAILING = re.compile(rf"[,”\"]\s+(?P<who>[^,;“”\"]{{2,60}}?)\s+(?:has |have |had |also )?(?:{_VERBS})\W*$")
-_SUBJECT = re.compile(rf"^(?P<who>.+?)\s+(?:has |have |had |also |later |then )?(?:{_VERBS})\b")
+_INVERTED = re.compile(rf"[,”\"]\s+(?:{SPEECH_VERBS})\s+(?P<who>[A-Z][^,.;:“”\"]+)")
+_TRAILING = re.compile(rf"[,”\"]\s+(?P<who>[^,;“”\"]{{2,60}}?)\s+(?:has |have |had |also )?(?:{SPEECH_VERBS})\W*$")
+_SUBJECT = re.compile(rf"^(?P<who>.+?)\s+(?:has |have |had |also |later |then )?(?:{SPEECH_VERBS})\b")
 _APPOSITIVE = re.compile(r",[^,]*,")
 SUBJECT_WORDS = 8  # a speaker before the verb is a short noun phrase once clauses between commas go (design bound)
 _LEAD_WORDS = re.compile(r"^(?:however|meanwhile|additionally|notably|also|in response|on \w+)[, ]+", re.I)

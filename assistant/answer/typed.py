@@ -23,6 +23,7 @@ from ..core.answers import Answer, Short
 from ..core.dates import DateRange
 from ..core.documents import Entity, SentenceNote
 from ..core.text import STOPWORDS, fold, stem, stems, tokenize
+from .attribution import SPEECH_VERBS
 from .evidence import GENERIC, NUMBER_WORDS, Cited, Evidence, Sentence
 from .extractive import abstention
 from .query import Query, item_type
@@ -430,6 +431,9 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
     after = sent.text[ent.end - sent.start:]
     if after.startswith("-") and not after.startswith("- "):
         return False
+    if query.asks == "date" and _SPOKEN_ON.search(sent.text[:ent.start - sent.start]) \
+            and not _asks_speech(query):
+        return False  # "..., Rasool stated on Wednesday": the day he spoke, not the day of the strikes
     if query.asks != "number" or not (counted := _counted(query)):
         return True
     wanted = (PEOPLE if counted & {stem("people"), stem("person")} else counted) | counted
@@ -451,6 +455,15 @@ def _counted_words(after: str) -> list[str]:
             break  # "16 fighters, including five medics": the medics are five, not 16
         window.append(word)
     return tokenize(" ".join(window))
+
+
+_SPEECH = re.compile(r"(?:said|say|says|told|tell|stat\w*|add\w*|not\w*|announc\w*|confirm\w*|declar\w*|"
+                     r"claim\w*|report\w*|wr[io]te?)", re.I)
+_SPOKEN_ON = re.compile(rf"\b{_SPEECH.pattern}(?:\s+\w+)?\s+(?:on\s+)?$", re.I)
+def _asks_speech(query: Query) -> bool:
+    """Whether the question's verb is a speech act ("When did Iraq condemn ...?": the day it spoke)."""
+    said = SPEECH_VERBS.split("|")
+    return any(len(v) >= 3 and any(w.startswith(v) for w in said) for v in query.parse.verb_forms())
 
 
 _SPEAKS_FOR = re.compile(r"\b(?:spokes(?:person|man|woman)|aide|adviser|advisor|office|lawyer|attorney)s?\s+"
