@@ -11,7 +11,9 @@ from assistant.answer.evidence import Evidence, Sentence
 from assistant.answer.parse import QuestionParser
 from assistant.answer.query import analyse
 from assistant.answer.typed import (
+    Candidate,
     _answers,
+    _grouped,
     _holds_object,
     _in_headline,
     _named,
@@ -255,3 +257,16 @@ def test_the_day_someone_spoke_is_not_the_day_of_the_event_they_spoke_of(make_fa
     assert assistant.ask("When did the fire destroy the old fuel depot?").abstained  # said on Tuesday; the fire?
     spoke = assistant.ask("When did port officials confirm the fire at the fuel depot?")  # a speech act: its day
     assert spoke.short is not None and spoke.short.text == "Tuesday", spoke.text
+
+
+def test_a_multi_hop_answer_is_weighed_by_how_well_each_article_states_it() -> None:
+    """Summed per article: a name one article stresses and others only mention in passing does not
+    outweigh the name every article states."""
+    def mention(name: str, article: str, score: float) -> Candidate:
+        sent = _sentence(article, f"{name} was there.", "")
+        return Candidate(name, name.lower(), sent, Entity("PERSON", 0, len(name), name), score, {article})
+    found = [mention("Ann Lee", "a", 0.6), mention("Ann Lee", "b", 0.1), mention("Ann Lee", "c", 0.1),
+             *(mention("Bo Day", art, 0.3) for art in "abcd")]
+    ranked = _grouped(found, multi=True)
+    assert [c.text for c in ranked] == ["Bo Day", "Ann Lee"]
+    assert ranked[0].score == pytest.approx(1.2) and ranked[1].score == pytest.approx(0.8)

@@ -540,20 +540,27 @@ def _grouped(found: list[Candidate], multi: bool = False, headlines: dict[str, s
     in the other); it is named by its fullest mention that scores nearly as well."""
     found.sort(key=lambda c: -c.score)
     groups: list[Candidate] = []
+    per_article: dict[int, dict[str, float]] = {}  # group -> article -> its best mention's score there
     for cand in found:
         words = set(cand.key.split())
         same = next((g for g in groups if words <= set(g.key.split()) or set(g.key.split()) <= words), None)
         if same is None:
             groups.append(cand)
+            per_article[id(cand)] = {cand.sentence.article_id: cand.score}
             continue
         same.articles.add(cand.sentence.article_id)
+        per_article[id(same)].setdefault(cand.sentence.article_id, cand.score)
         if len(cand.text) > len(same.text) and cand.score >= FULLER_SHARE * same.score:
             same.text, same.sentence, same.entity, same.lead, same.iso = (
                 cand.text, cand.sentence, cand.entity, cand.lead, cand.iso)
             same.key = cand.key
     for g in groups:
-        g.articles |= {aid for aid, title in (headlines or {}).items() if _in_headline(g.text, title)}
-        g.score += (AGREE_BONUS if not multi else g.score) * (len(g.articles) - 1)
+        named = {aid for aid, title in (headlines or {}).items() if _in_headline(g.text, title)} - g.articles
+        g.articles |= named
+        if multi:  # each article's own best mention of it, and a headline naming it counts as the best mention
+            g.score = sum(per_article[id(g)].values()) + g.score * len(named)
+        else:
+            g.score += AGREE_BONUS * (len(g.articles) - 1)
     return sorted(groups, key=lambda c: -c.score)
 
 
