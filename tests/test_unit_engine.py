@@ -107,6 +107,15 @@ def test_question_about_names_the_articles_lack_is_declined_naming_them(news_ass
     assert all(name in answer.text for name in ("Olaf", "Pemberton", "Zanzibar"))
 
 
+def test_each_part_of_a_two_part_question_is_answered_with_one_numbering(news_assistant: Any) -> None:
+    answer = news_assistant.ask("How many workers were injured in the 2023 fire, and how many in the 2024 fire?")
+    first, second = answer.text.split("\n")
+    assert first.startswith("- How many workers were injured in the 2023 fire? 12 — ")
+    assert second.startswith("- How many workers were injured in the 2024 fire? Five — ")
+    assert answer.kind == "list" and [c.number for c in answer.citations] == [1, 2]
+    check_exact_citations(news_assistant, answer)
+
+
 def test_a_question_about_someone_no_passage_mentions_is_declined_naming_them(news_assistant: Any) -> None:
     """Most of its names are found, so the share rule alone would answer with whoever the passages name."""
     question = "Which union of the Valley Times report, led by {}, is on strike at Northport Harbour?"

@@ -242,3 +242,16 @@ def test_names_of_two_or_more_words_are_kept_whole_as_written() -> None:
     assert name_phrases("Which company did Anthony Melone join, as The Wall Street Journal's report says?") == (
         "Anthony Melone", "The Wall Street Journal")
     assert name_phrases("Who leads Kataib Hezbollah in Iraq?") == ("Kataib Hezbollah",)  # one-word names aside
+
+
+@pytest.mark.parametrize(("question", "parts"), [
+    ("Which prime minister was in office during the 2020 strikes, and which during the 2023 strikes?",
+     ("Which prime minister was in office during the 2020 strikes?",
+      "Which prime minister was in office during the 2023 strikes?")),  # the second completed from the first
+    ("Who won the vote, and who lost it?", ("Who won the vote?", "Who lost it?")),
+    ("Who leads the union and the port?", None),
+    ("Did the union and which port agree?", None),  # not a question-word question
+])
+def test_a_question_that_asks_two_things_is_split_in_two(question: str, parts: tuple[str, str] | None) -> None:
+    from assistant.answer.query import two_questions
+    assert two_questions(question) == parts

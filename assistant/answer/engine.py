@@ -25,11 +25,12 @@ from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
 from .evidence import MULTI_HOP_SENTENCES, TOP_SENTENCES, Evidence, gather
 from .extractive import abstention, compose, select
+from .joined import joined
 from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
 from .parse import Parsed
 from .prompts import Prompts
-from .query import Query, analyse
+from .query import Query, analyse, two_questions
 from .retrieval import HybridRetriever
 from .timeline import timeline
 from .typed import Candidate, asked_labels, candidates, list_answer, multi_hop, typed_answer
@@ -75,6 +76,15 @@ class AnswerEngine:
         t0 = time.perf_counter()
         settings = self.settings
         query = self.query(question, history, **options)
+        if query.answerer == "extractive" and not query.claim and (pair := two_questions(query.question)):
+            first, second = pair  # the second may refer back to the first ("and which project was she on")
+            turns = [*(history or []), {"role": "user", "content": first}]
+            answer = joined(query.question, [(first, self._final(first, history, **options)),
+                                             (second, self._final(second, turns, **options))])
+            answer.seconds = time.perf_counter() - t0
+            yield from _PIECE_END.split(answer.text)
+            yield answer
+            return
         if self.store.chunks.count() == 0:
             raise EmptyStoreError("nothing has been ingested yet: run `assistant ingest` (or Assistant.ingest())")
         query_vec = self.embed_model.get_query_embedding(query.search_text)
@@ -95,6 +105,10 @@ class AnswerEngine:
         answer.retrieved = list(dict.fromkeys(h.article_id for h in hits))
         answer.seconds = time.perf_counter() - t0
         yield answer
+
+    def _final(self, question: str, history: list[dict[str, str]] | None, **options: Any) -> Answer:
+        """The final answer of one part of a two-part question (its pieces are not streamed)."""
+        return next(a for a in self.stream(question, history, **options) if isinstance(a, Answer))
 
     def query(
         self,

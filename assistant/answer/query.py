@@ -268,6 +268,30 @@ def name_words(text: str) -> dict[str, str]:
 _LEAD_PREPOSITION = re.compile(r"\s*(from|in|into|to|at|on|near|inside|outside)\s+(?:which|what)\b", re.I)
 
 
+_WH_START = re.compile(r"^\s*(?:which|who|whom|when|where|what|how)\b", re.I)
+_SECOND_ASK = re.compile(r",?\s+and\s+(which|who|when|where|what|how many|how much)\s+(?P<tail>[^?]+)\??\s*$", re.I)
+_ELLIPTIC = re.compile(r"^(during|in|on|at|after|before|under|for|from|by|since|until)\b", re.I)
+
+
+def two_questions(question: str) -> tuple[str, str] | None:
+    """A question that asks two things ("Which prime minister was in office during A, and which during
+    B?") as two questions, the second completed from the first when it leaves out all but a phrase
+    ("which during B" -> "Which prime minister was in office during B?"); else None."""
+    m = _SECOND_ASK.search(question)
+    if not m or not _WH_START.match(question):
+        return None
+    first = question[:m.start()].strip(" ,") + "?"
+    tail = m.group("tail").strip()
+    if short := _ELLIPTIC.match(tail):
+        cut = list(re.finditer(rf"\b{short.group(1)}\b", first, re.I))
+        if not cut:
+            return None
+        second = first[:cut[-1].start()] + tail + "?"
+    else:
+        second = f"{m.group(1)[0].upper()}{m.group(1)[1:]} {tail}?"
+    return first, second
+
+
 def lead_preposition(question: str) -> str | None:
     """"From which country ...?": "from" (the answer stands in a phrase it opens), else None."""
     m = _LEAD_PREPOSITION.match(question)
