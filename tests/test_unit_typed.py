@@ -220,6 +220,9 @@ FORMS = {
                 "The attack was launched from a base in Morocco, the rebels said.\n",
     "depot.txt": "Depot Fire Confirmed\nValley Times\nMarch 8, 2024\n\n"
                  "Port officials said on Tuesday that a fire had destroyed the old fuel depot.\n",
+    "quote.txt": "Talks Stall Again\nValley Times\nMarch 9, 2024\n\n"
+                 "In a statement, Portugal's fisheries ministry said: “The talks go nowhere. "
+                 "What we see is the port board repeating the old mistakes of its founders.”\n",
     "ferry.txt": "Ferry Festival Returns\nCoastal Herald\nMarch 7, 2024\n\n"
                  "The ferry festival at Port Nova (formerly Port Vale) marked its tenth anniversary on Sunday.\n",
 }
@@ -232,6 +235,8 @@ FORMS = {
     ("What was Port Nova formerly called?", "Port Vale"),
     ("Which anniversary did the ferry festival mark?", "tenth"),
     ("Which ministry is Ana Ruiz the spokesperson for?", "fisheries ministry"),
+    # an accusation made in a quotation: the speaker stands in the sentence that opens it
+    ("Which country's ministry accused the port board of repeating its founders' mistakes?", "Portugal"),
 ])
 def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make_fake_assistant: Any, tmp_path: Any,
                                                                             question: str, short: str) -> None:

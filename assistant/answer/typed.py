@@ -105,7 +105,8 @@ class Candidate:
     entity: Entity
     score: float
     articles: set[str] = field(default_factory=set)
-    lead: Sentence | None = None  # the tied sentence, when the answer stands in the one after it
+    lead: Sentence | None = None  # the tied sentence, when the answer stands next to it (after it, or the
+    # sentence opening the quotation it closes)
     iso: str | None = None  # a date answer placed on the calendar ("Wednesday" -> "2023-11-22")
 
 
@@ -159,6 +160,10 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
         if sent.score < floor or not (multi or tied(query, sent, note)):
             continue
         own = _in_sentence(query, sent, note, labels, names)
+        if not own and (opener := _quote_opener(sent, evidence)) is not None:
+            own = _in_sentence(query, opener, opener.note(notes), labels, names, SPILL)  # who is being quoted
+            for cand in own:
+                cand.lead = sent
         if not own and (after := _next(sent, evidence)) is not None:
             own = _in_sentence(query, after, after.note(notes), labels, names, SPILL)
             for cand in own:
@@ -275,6 +280,15 @@ def _next(sent: Sentence, evidence: Evidence) -> Sentence | None:
                  and 0 <= s.start - sent.end <= 3 and fold(s.text.split()[0]) in _CONTINUES), None)
 
 
+def _quote_opener(sent: Sentence, evidence: Evidence) -> Sentence | None:
+    """The evidence sentence right before `sent` that opens the quotation `sent` closes ("Iran's foreign
+    ministry said: “The US ... region." then "What we see ... administration.”"): its speaker is there."""
+    if sent.text.count("”") <= sent.text.count("“"):
+        return None
+    return next((s for s in evidence.sentences if s.article_id == sent.article_id
+                 and 0 <= sent.start - s.end <= 3 and s.text.count("“") > s.text.count("”")), None)
+
+
 def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozenset[str]]) -> bool:
     """The role noun stands beside the entity, with at most ROLE_GAP other words between them besides
     the role's own phrase and names: "Iranian commander Qasem Soleimani", "Kadhimi, Iraq's interim prime
@@ -327,7 +341,7 @@ def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
     own = stems(sent.text) | stems(sent.meta.get("title") or "")  # the headline states the event too
     verbs = query.parse.verb_forms()
     verbs = verbs.union(*(_GROUP_OF.get(v, ()) for v in verbs))
-    if verbs and not any(_same_word(v, w) for v in verbs for w in own):
+    if verbs and not any(_same_word(v, w) for v in verbs for w in own) and not _quoted_speech(query, sent):
         return False
     if (held := role(query)) and held[1] - own:
         return False  # "Who is Iraq's foreign minister?": a sentence on its prime minister is not about it
@@ -336,6 +350,12 @@ def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
     if not _covers_nouns(query, sent) or not _years_fit(query, sent) or not _holds_object(query, sent):
         return False
     return query.date_range is None or _dated_within(query, sent, note)
+
+
+def _quoted_speech(query: Query, sent: Sentence) -> bool:
+    """A question about a speech act ("Which ministry accused X of Y?") is answered by a quotation of it:
+    accusations, warnings and denials are reported in the speaker's words, without the question's verb."""
+    return _asks_speech(query) and ("”" in sent.text or "“" in sent.text or '"' in sent.text)
 
 
 def _dated_within(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
@@ -583,9 +603,9 @@ def typed_answer(query: Query, found: list[Candidate], strength: float) -> Answe
     if rivals:
         return _conflicting(query, [best, *rivals[:2]], strength)
     said = f"{best.text} ({best.iso})" if best.iso and len(best.iso) == 10 and best.iso not in best.text else best.text
-    quoted = [best.lead, best.sentence] if best.lead else [best.sentence]
+    quoted = sorted([best.lead, best.sentence], key=lambda s: s.start) if best.lead else [best.sentence]
     text = " ".join(f"{s.shown} [{n}]" for n, s in enumerate(quoted, 1))
-    short = Short(best.entity.text, len(quoted), best.entity.start, best.entity.end)
+    short = Short(best.entity.text, quoted.index(best.sentence) + 1, best.entity.start, best.entity.end)
     return Answer(question=query.question, text=f"{said} — {text}", citations=[s.citation(n) for n, s in
                   enumerate(quoted, 1)], confidence=strength, kind="factoid", short=short)
 
