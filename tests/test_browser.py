@@ -270,3 +270,31 @@ def test_clicking_an_earlier_answer_shows_its_sources_again(page: Any) -> None:
         timeout=20_000,
     )
     assert "eight" in page.locator("#sources-panel .src-context mark").first.inner_text().lower()
+
+
+def test_clicking_a_citation_of_an_earlier_answer_shows_and_outlines_its_card_and_marks_that_answer(
+    page: Any,
+) -> None:
+    ask(page, "What happened in Iraq?")  # a briefing: one list item per article, several sources
+    ask(page, "Who is Yehia Rasool?")
+    first = page.locator("#chat .bot-row").first
+    assert first.locator("li").count() >= 2  # the briefing is a list
+    link = first.locator("a[href='#cite-0-2']").first
+    assert link.inner_text() == "[2]"
+    assert "Sources of answer 2" in page.inner_text("#sources-panel .src-for")
+
+    link.click()
+    page.wait_for_selector("#sources-panel #source-2.src-flash", timeout=20_000)
+    assert page.inner_text("#sources-panel .src-for").startswith("Sources of answer 1: “What happened in Iraq?”")
+    assert page.locator("#sources-panel .src-flash").count() == 1
+    card = page.locator("#sources-panel #source-2")
+    # hovering [2] shows card 2's quote
+    assert " ".join(card.locator(".src-context mark").inner_text().split()) == link.get_attribute("title")
+    page.wait_for_function("() => { const r = document.querySelector('#source-2').getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=10_000)
+    assert "#cite" not in page.url  # the link scrolled the panel; the page did not navigate
+    # the answer the cards belong to is marked in the chat, and only that one
+    shadows = page.evaluate("() => [...document.querySelectorAll('#chat .bot-row .bot.message')]"
+                            ".map(m => getComputedStyle(m).boxShadow)")
+    ring = "0px 0px 0px 2px"  # cards.SELECTED_CSS's box-shadow
+    assert ring in shadows[0] and ring not in shadows[1], shadows

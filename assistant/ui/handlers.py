@@ -88,13 +88,14 @@ def articles_for(assistant: Assistant, answer: dict[str, Any]) -> dict[str, dict
 
 def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     messages = []
-    for t in turns:
+    for i, t in enumerate(turns):
         messages.append({"role": "user", "content": render.chat_text(t["question"])})
         if t.get("answer") is not None:
             answer = t["answer"]
             short = (answer.get("short") or {}).get("text")
             lead = short[:1].upper() + short[1:] if short else None  # as the answer's text writes it
-            content = render.chat_answer(answer["text"], bool(answer.get("abstained")), lead)
+            quotes = {int(c["number"]): c.get("quote") or "" for c in answer.get("citations") or []}
+            content = render.chat_answer(answer["text"], bool(answer.get("abstained")), lead, i, quotes)
         elif t.get("error"):
             content = render.chat_error(t["error"])
         else:
@@ -189,7 +190,8 @@ class Handlers:
         data = answer.to_dict()
         turn.pop("partial", None)
         turn["answer"] = data
-        turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data))
+        turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data), turns.index(turn),
+                                               turn["question"])
         yield gr.skip(), chat_messages(turns), turns, turn["sources"]
 
     def show_turn(self, turns: list[dict[str, Any]], evt: gr.SelectData) -> Any:
