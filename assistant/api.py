@@ -183,6 +183,17 @@ class Assistant:
             raise AssistantError(f"no article {source!r} in the store")
         return found
 
+    def articles(self) -> list[dict[str, Any]]:
+        """Every stored article without its text: id, title, publisher, date and where it came from
+        ("corpus", "upload" or "outside", read from the id as sync writes it), newest first, undated last.
+        For the chat's library and its filter counts."""
+        records = self.store.article_records()
+        rows = [{"id": aid, "title": meta.get("title"), "publisher": meta.get("publisher"), "date": meta.get("date"),
+                 "origin": "upload" if aid.startswith("uploads/") else "outside" if aid.startswith("../")
+                 else "corpus"} for aid, meta in records.items()]
+        rows.sort(key=lambda r: (r["date"] or "", r["id"]), reverse=True)
+        return rows
+
     def publishers(self) -> list[str]:
         """Distinct publisher names in the store (for filters)."""
         return self.store.publishers()

@@ -298,3 +298,48 @@ def test_clicking_a_citation_of_an_earlier_answer_shows_and_outlines_its_card_an
                             ".map(m => getComputedStyle(m).boxShadow)")
     ring = "0px 0px 0px 2px"  # cards.SELECTED_CSS's box-shadow
     assert ring in shadows[0] and ring not in shadows[1], shadows
+
+
+def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_articles_match(
+    page: Any, app: dict[str, Any]
+) -> None:
+    stored = app["assistant"].articles()
+    in_range = [a for a in stored if a["date"] and a["date"].startswith("2023-11")]
+    undated = [a for a in stored if not a["date"]]
+    assert in_range and undated  # the seed corpus: one dated article in November 2023, four undated
+    page.click("text=Filters and answerer")
+    page.fill("#since input, #since textarea", "November 2023")  # a phrase, as questions say dates
+    page.click("#question textarea")  # leaving the field applies it
+    chip = page.locator("#since-chip")
+    chip.wait_for(timeout=20_000)
+    assert chip.inner_text().startswith("since 1 Nov 2023 (read “November 2023”)")
+    line = page.inner_text("#filter-line")
+    assert f"{len(in_range)} of {len(stored)} articles match" in line
+    assert f"{len(undated)} undated articles left out by the date filter" in line
+    # the chip sits next to the question box, not below the fold
+    box, chip_box = page.locator("#question").bounding_box(), chip.bounding_box()
+    assert 0 <= chip_box["y"] - (box["y"] + box["height"]) < 80
+
+    chip.click()  # removing the chip removes the filter
+    page.wait_for_selector("#since-chip", state="hidden", timeout=20_000)
+    assert page.input_value("#since input, #since textarea") == ""
+    assert page.inner_text("#filter-line").strip() == ""
+
+
+def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it(
+    browser: Any, app_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        ask(pg, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+        answer = pg.locator("#chat .bot-row").first.bounding_box()
+        card = pg.locator("#sources-panel .src-card").first.bounding_box()
+        assert card["y"] > answer["y"]  # below the answer, on one column
+        assert card["y"] - (answer["y"] + answer["height"]) < 844, (answer, card)
+        assert card["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    finally:
+        context.close()

@@ -104,7 +104,15 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     show_progress="minimal", **private)
         p.chatbot.select(h.show_turn, [p.turns], [p.sources], queue=False, **private)
         for clearing in (p.new_chat.click, p.chatbot.clear):
-            clearing(h.clear, None, [p.chatbot, p.turns, p.question, p.sources], queue=False, **private)
+            clearing(h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources],
+                     queue=False, **private)
+        chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line]
+        for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change):
+            changed(h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
+        for chip, field, empty in ((p.since_chip, p.since, ""), (p.until_chip, p.until, ""),
+                                   (p.publishers_chip, p.chosen, [])):
+            chip.click(lambda e=empty: e, None, [field], queue=False, **private).then(
+                h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
         p.add.click(h.page_upload, [p.files], [p.files, p.upload_report, p.status, p.chosen], concurrency_limit=1,
                     concurrency_id=INGEST_GROUP, **private)
         demo.load(h.refresh, None, [p.status, p.chosen], queue=False, **private)

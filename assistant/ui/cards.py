@@ -61,6 +61,9 @@ CSS = """
   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
   color: var(--body-text-color); }
 .copy-answer:hover { border-color: var(--color-accent); }
+.filter-line { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.filter-line.filter-bad { color: #b45309; }
+.filter-chip { flex: none !important; border-radius: 999px !important; }
 .src-for { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0 0 0.45rem 0; }
 .src-card.src-flash { outline: 3px solid var(--color-accent); outline-offset: 1px;
   box-shadow: 0 0 0 6px rgba(99, 102, 241, 0.18); }
@@ -295,6 +298,11 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
         return head + placeholder("This answer cites no sources.")
     cards = [source_card(c, articles.get(c.get("source") or "")) for c in citations]
     return head + "".join(cards)
+
+
+def filter_line(message: str, bad: bool = False) -> str:
+    """The line under the filter chips ("3 of 5 articles match · …"), in warning colour when `bad`."""
+    return f'<div class="filter-line{" filter-bad" * bad}">{esc(message)}</div>'
 
 
 def error_panel(message: str) -> str:

@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..core.answers import Answer
+from ..core.dates import question_date_range
 from ..core.errors import AssistantError, ConfigError
 from ..core.offline import prepare_offline
 from . import cards as render
@@ -48,11 +49,33 @@ def iso_date_option(value: str | None, name: str) -> str | None:
         raise ConfigError(f"{name}: expected a date like 2024-01-31, got {value!r}") from None
 
 
+def date_field(value: str | None, name: str, today: date) -> tuple[str | None, str | None]:
+    """A page's date field read as the questions read dates (core.dates): "2023-11-22", "22 November 2023",
+    "November 2023", "last year", "2023" -> (ISO date, what was understood). "since" takes the first day
+    of the period named, "until" its last. ConfigError naming the field when nothing is recognised."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    span = question_date_range(value, today) or question_date_range(f"in {value}", today)  # "2023": "in 2023"
+    if span is None:
+        raise ConfigError(f"{name}: expected a date like 2024-01-31, November 2023 or last year, got {value!r}")
+    iso = span.start if name == "since" else span.end
+    return iso, f"{name} {human_date(iso)}" + ("" if value == iso else f" (read “{value}”)")
+
+
+def human_date(iso: str | None) -> str:
+    """2023-11-22 -> 22 Nov 2023 (what the page shows; ISO stays in the API)."""
+    return date.fromisoformat(iso).strftime("%-d %b %Y") if iso else "no date"
+
+
 def answer_options(since: str | None, until: str | None, publishers: list[str] | None,
-                   answerer: str | None) -> dict[str, Any]:
+                   answerer: str | None, today: date | None = None) -> dict[str, Any]:
+    """The filters and answerer as `Assistant.ask` options. With `today` (the page), dates may be phrases
+    (`date_field`); without it (the /ask API), only YYYY-MM-DD."""
+    read = (lambda v, n: date_field(v, n, today)[0]) if today else iso_date_option
     options: dict[str, Any] = {
-        "since": iso_date_option(since, "since"),
-        "until": iso_date_option(until, "until"),
+        "since": read(since, "since"),
+        "until": read(until, "until"),
     }
     if options["since"] and options["until"] and options["since"] > options["until"]:
         raise ConfigError(f"since ({options['since']}) is after until ({options['until']})")
@@ -61,6 +84,42 @@ def answer_options(since: str | None, until: str | None, publishers: list[str] |
     if answerer:
         options["answerer"] = answerer
     return {k: v for k, v in options.items() if v is not None}
+
+
+def matching(articles: list[dict[str, Any]], since: str | None, until: str | None,
+             publishers: list[str] | None) -> tuple[int, int]:
+    """(articles the filters keep, undated articles a date filter leaves out) as the store's filters
+    decide: a date range keeps only dated articles inside it."""
+    kept = undated = 0
+    for a in articles:
+        if publishers and a.get("publisher") not in publishers:
+            continue
+        day = a.get("date")
+        if (since or until) and not day:
+            undated += 1
+        elif (not since or day >= since) and (not until or day <= until):
+            kept += 1
+    return kept, undated
+
+
+def filter_summary(articles: list[dict[str, Any]], since: str | None, until: str | None,
+                   publishers: list[str] | None, today: date) -> tuple[list[str], str]:
+    """(chip labels for the active filters, the line under them: "N of M articles match", what the date
+    fields were read as, and how many undated articles a date filter leaves out)."""
+    try:
+        start, said_start = date_field(since, "since", today)
+        end, said_end = date_field(until, "until", today)
+    except ConfigError as exc:
+        return [], render.filter_line(str(exc), bad=True)
+    chips = [said_start or "", said_end or "", ("publisher: " + " or ".join(publishers)) if publishers else ""]
+    if not any(chips):
+        return chips, ""
+    kept, undated = matching(articles, start, end, publishers)
+    words = [f"{kept} of {len(articles)} articles match"]
+    if undated:
+        words.append(f"{undated} undated article{'s' * (undated != 1)} left out by the date filter "
+                     "(remove the date to include them)")
+    return chips, render.filter_line(" · ".join(words), bad=kept == 0)
 
 
 def conversation_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -104,15 +163,32 @@ def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return messages
 
 
+def corpus_summary(articles: list[dict[str, Any]]) -> str:
+    """What the store covers, in the reader's words: "5 articles, dated 22 Nov 2023 (4 undated), from
+    ICARO Media Group (4 name no publisher)." No chunk counts, model ids or timestamps."""
+    if not articles:
+        return "No articles yet: add some under “Add articles”."
+    dates = sorted(a["date"] for a in articles if a.get("date"))
+    undated = len(articles) - len(dates)
+    publishers = sorted({a["publisher"] for a in articles if a.get("publisher")})
+    nameless = sum(1 for a in articles if not a.get("publisher"))
+    words = f"{len(articles)} article{'s' * (len(articles) != 1)}"
+    if dates:
+        span = human_date(dates[0]) + ("" if dates[0] == dates[-1] else f" to {human_date(dates[-1])}")
+        words += f", dated {span}" + (f" ({undated} undated)" if undated else "")
+    else:
+        words += ", none dated"
+    if publishers:
+        named = ", ".join(publishers[:4]) + (f" and {len(publishers) - 4} more" if len(publishers) > 4 else "")
+        words += f", from {named}" + (f" ({nameless} name no publisher)" if nameless else "")
+    return words + "."
+
+
 def status_line(assistant: Assistant) -> str:
     try:
-        s = assistant.status()
+        return render.esc(corpus_summary(assistant.articles()))
     except AssistantError as exc:
-        return render.esc(f"store unavailable: {exc}")
-    return render.esc(
-        f"{s['articles']} articles · {s['chunks']} chunks · embedding model {s['embedding_model']} · "
-        f"last ingest {s['last_ingest'] or 'never'}"
-    )
+        return render.esc(f"The articles cannot be read right now: {exc}")
 
 
 def fail(exc: BaseException) -> str:
@@ -158,7 +234,7 @@ class Handlers:
         try:
             if not question:
                 raise ConfigError("type a question first")
-            options = answer_options(since, until, chosen, answerer)
+            options = answer_options(since, until, chosen, answerer, today=date.today())
         except AssistantError as exc:  # a toast; the chat and the typed question stay as they were
             gr.Warning(str(exc))
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -204,9 +280,23 @@ class Handlers:
             return turn["sources"]
         return render.error_panel(turn["error"]) if turn.get("error") else gr.skip()
 
-    def clear(self) -> tuple[Any, ...]:
-        """-> (chat, turns, question box, sources panel), all empty."""
+    def clear(self, since: str | None = None, until: str | None = None,
+              chosen: list[str] | None = None) -> tuple[Any, ...]:
+        """-> (chat, turns, question box, sources panel), all empty; says that filters on are kept."""
+        if (since or "").strip() or (until or "").strip() or chosen:
+            gr.Info("New conversation. The filters are kept: remove their chips under the question to drop them.")
         return [], [], "", render.placeholder(render.EMPTY_SOURCES)
+
+    def filters(self, since: str | None, until: str | None, chosen: list[str] | None) -> tuple[Any, ...]:
+        """-> (since chip, until chip, publisher chip, the line under them): each active filter as a
+        removable chip next to the question box, and how many articles it leaves."""
+        try:
+            articles = self.assistant.articles()
+        except AssistantError as exc:
+            return gr.skip(), gr.skip(), gr.skip(), render.filter_line(str(exc), bad=True)
+        chips, line = filter_summary(articles, since, until, chosen, date.today())
+        chips = chips or ["", "", ""]
+        return (*(gr.update(value=f"{c}  ✕", visible=bool(c)) for c in chips), line)
 
     def page_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """-> (file picker, upload report, status line, publisher choices); the report area shows the upload's

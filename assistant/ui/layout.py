@@ -46,6 +46,10 @@ class Page:
     add: Any
     upload_report: Any
     sources: Any
+    since_chip: Any  # the active filters, removable, next to the question box
+    until_chip: Any
+    publishers_chip: Any
+    filter_line: Any
     api_files: Any  # hidden: the /upload endpoint's input (files need a File component to arrive)
     api_report: Any
     api_trigger: Any
@@ -56,16 +60,22 @@ def page(settings: Settings, status_html: str, publishers: list[str]) -> Page:
     parts: dict[str, Any] = {"turns": gr.State([])}
     gr.Markdown(INTRO)
     parts["status"] = gr.HTML(status_html, elem_id="status-line")
+    # The sources column comes straight after the conversation, and examples, filters and uploads after
+    # both: on a phone, where the columns stack, an answer's sources are then just below it.
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=380):
             parts |= _conversation(settings)
-            with gr.Accordion("Filters and answerer", open=False):
+        with gr.Column(scale=2, min_width=320):
+            gr.Markdown("### Sources", elem_id="sources-title")
+            parts["sources"] = gr.HTML(render.placeholder(render.EMPTY_SOURCES), elem_id="sources-panel")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=380):
+            gr.Examples(EXAMPLES, inputs=[parts["question"]], label="Examples")
+            with gr.Accordion("Filters and answerer", open=False, elem_id="filters-box"):
                 parts |= _filters(settings, publishers)
             with gr.Accordion("Add articles", open=False):
                 parts |= _uploads(settings)
-        with gr.Column(scale=2, min_width=320):
-            gr.Markdown("### Sources")
-            parts["sources"] = gr.HTML(render.placeholder(render.EMPTY_SOURCES), elem_id="sources-panel")
+        gr.Column(scale=2, min_width=320)
     parts["api_files"] = gr.File(file_count="multiple", type="filepath", visible=False)
     parts["api_report"] = gr.JSON(visible=False)
     parts["api_trigger"] = gr.Button(visible=False)
@@ -88,18 +98,21 @@ def _conversation(settings: Settings) -> dict[str, Any]:
             max_length=settings.max_question_chars,
         )
         send = gr.Button("Ask", variant="primary", scale=1, min_width=80, elem_id="ask-button")
-    with gr.Row():
-        new_chat = gr.Button("New conversation", size="sm", elem_id="clear-button")
-    gr.Examples(EXAMPLES, inputs=[question], label="Examples")
-    return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat}
+    with gr.Row(elem_id="filter-chips"):
+        chips = [gr.Button(visible=False, size="sm", elem_id=f"{name}-chip", elem_classes="filter-chip")
+                 for name in ("since", "until", "publishers")]
+        new_chat = gr.Button("New conversation", size="sm", elem_id="clear-button", scale=0, min_width=160)
+    filter_line = gr.HTML("", elem_id="filter-line")
+    return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat, "since_chip": chips[0],
+            "until_chip": chips[1], "publishers_chip": chips[2], "filter_line": filter_line}
 
 
 def _filters(settings: Settings, publishers: list[str]) -> dict[str, Any]:
     answerers = ["extractive"] + (["llm"] if settings.llm_configured else [])
     default_answerer = settings.answerer if settings.answerer in answerers else "extractive"
     with gr.Row():
-        since = gr.Textbox(label="Since (YYYY-MM-DD)", placeholder="e.g. 2024-01-01", elem_id="since")
-        until = gr.Textbox(label="Until (YYYY-MM-DD)", placeholder="e.g. 2024-12-31", elem_id="until")
+        since = gr.Textbox(label="Since", placeholder="e.g. 2023-11-01, November 2023, last year", elem_id="since")
+        until = gr.Textbox(label="Until", placeholder="e.g. 2023-11-30, 2024", elem_id="until")
     chosen = gr.Dropdown(choices=publishers, multiselect=True, value=[],
                          label="Publishers (none chosen = all)", elem_id="publishers")
     answerer = gr.Radio(
