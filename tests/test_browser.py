@@ -222,16 +222,18 @@ def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing
     page.click("#upload-button")
     page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
     report = page.inner_text("#upload-report")
-    assert "1 added" in report
-    saved = re.search(r"added \S+ as (\S+)", report)
+    # said in the reader's words: the headline, publisher and date, no file hash or chunk count
+    assert f"Added “{INJECTION_TITLE}” (Velmora Ledger, 12 Feb 2024) from velmora" in report, report
+    assert "chunk" not in report
+    saved = [a["id"] for a in app["assistant"].articles() if a["title"] == INJECTION_TITLE]
     # saved in the uploads folder, never the corpus folder; no < > in the stored name
-    assert saved and re.fullmatch(r"uploads/velmora_?script\.txt", saved[1]), report
+    assert len(saved) == 1 and re.fullmatch(r"uploads/velmora_?script\.txt", saved[0]), saved
     assert folder_bytes(app["corpus"]) == app["corpus_bytes"]
 
     ask(page, "How much will the toll for a loaded barge on the Velmora canal be?")
     card = page.locator("#sources-panel .src-card").first
     card_text = card.inner_text()
-    assert saved[1] in card_text
+    assert saved[0] in card_text
     assert INJECTION_TITLE in card_text  # the title shows literally, markup and all
     assert "<script>window.__pwned=1</script>" in card.locator(".src-context mark").inner_text()
     card.locator("summary").click()  # the whole article too
@@ -343,3 +345,50 @@ def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
     finally:
         context.close()
+
+
+LIBRARY_ARTICLE = """Orlen Valley Ferry Strike Ends
+Orlen Valley Courier
+March 3, 2024
+The ferry crews of the Orlen Valley ended their nine-day strike on Sunday after the operator agreed to a \
+raise of 6 percent.
+The Orlen ferry carries about 4,000 passengers a day between Tarsk and Milbury.
+"""
+
+
+def test_library_lists_opens_and_removes_an_upload_after_which_questions_about_it_are_declined(
+    page: Any, app: dict[str, Any], tmp_path: Path
+) -> None:
+    question = "How long did the Orlen Valley ferry strike last?"
+    path = tmp_path / "orlen.txt"
+    path.write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    page.click("text=Add articles")
+    page.set_input_files("#upload-files input[type=file]", str(path))
+    page.wait_for_function(
+        "() => document.querySelector('#upload-files').textContent.includes('orlen')", timeout=30_000)
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
+    ask(page, question)
+    assert "nine-day" in page.locator("#chat .bot-row").last.inner_text()
+
+    page.click("#library-box >> text=Library")
+    page.fill("#library-search input, #library-search textarea", "orlen")
+    # the search keeps only the match
+    page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length === 1", timeout=20_000)
+    row = page.locator("#library-list tr[data-id='uploads/orlen.txt']")
+    assert "Orlen Valley Courier" in row.inner_text() and "uploaded" in row.inner_text()
+    page.click("#library-pick input")
+    page.click("[role=option]:has-text('Orlen Valley Ferry Strike Ends')")
+    page.click("#library-open")
+    page.wait_for_selector("#sources-panel .lib-article", timeout=20_000)
+    assert "4,000 passengers a day" in page.inner_text("#sources-panel .lib-article")
+
+    page.click("#library-remove")
+    page.wait_for_selector("#library-report .upload-ok", timeout=60_000)
+    assert "Removed “Orlen Valley Ferry Strike Ends” from the store and the search index" in page.inner_text(
+        "#library-report")
+    page.wait_for_function("() => !document.querySelector(\"#library-list tr[data-id='uploads/orlen.txt']\")",
+                           timeout=20_000)
+    assert not (app["assistant"].settings.uploads / "orlen.txt").exists()
+    ask(page, question)
+    assert "Not in the articles" in page.locator("#chat .bot-row").last.inner_text()

@@ -13,8 +13,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from ..core.text import first_words
 from .terminal import NO_DATE, NO_PUBLISHER, display_title, plain_answer, source_field
 
 CONTEXT_CHARS = 260  # characters of surrounding text shown on each side of a quote in a card
@@ -64,6 +66,10 @@ CSS = """
 .filter-line { font-size: 0.85rem; color: var(--body-text-color-subdued); }
 .filter-line.filter-bad { color: #b45309; }
 .filter-chip { flex: none !important; border-radius: 999px !important; }
+.lib-table { width: 100%; font-size: 0.85rem; border-collapse: collapse; }
+.lib-table th, .lib-table td { text-align: left; padding: 0.2rem 0.35rem;
+  border-bottom: 1px solid var(--border-color-primary); }
+.lib-title { font-weight: 600; }
 .src-for { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0 0 0.45rem 0; }
 .src-card.src-flash { outline: 3px solid var(--color-accent); outline-offset: 1px;
   box-shadow: 0 0 0 6px rgba(99, 102, 241, 0.18); }
@@ -300,6 +306,34 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
     return head + "".join(cards)
 
 
+ORIGINS = {"corpus": "corpus folder", "upload": "uploaded", "outside": "added by path"}
+
+
+def library_list(articles: Sequence[Mapping[str, Any]], total: int, query: str = "") -> str:
+    """The library: one row per article (title, publisher, date, where it came from), escaped."""
+    if not articles:
+        return placeholder(f"No article matches “{query}”." if query else "The store holds no articles.")
+    rows = "".join(
+        f'<tr data-id="{esc(a["id"])}"><td class="lib-title">{esc(a.get("title") or a["id"])}</td>'
+        f'<td>{esc(a.get("publisher") or NO_PUBLISHER)}</td><td>{esc(a.get("date") or NO_DATE)}</td>'
+        f'<td>{esc(ORIGINS.get(a.get("origin") or "", a.get("origin")))}</td></tr>'
+        for a in articles
+    )
+    count = f"{len(articles)} of {total} articles" if len(articles) != total else f"{total} articles"
+    return (f'<div class="src-empty">{esc(count)}</div><table class="lib-table"><thead><tr><th>Title</th>'
+            f"<th>Publisher</th><th>Date</th><th>From</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def article_view(article: Mapping[str, Any]) -> str:
+    """A whole article opened from the library, for the sources panel."""
+    title = article.get("title") or first_words(article.get("text")) or article.get("id")
+    meta = (f"{esc(article.get('publisher') or NO_PUBLISHER)} · {esc(article.get('date') or NO_DATE)} · "
+            f"<code>{esc(article.get('id'))}</code>")
+    return (f'<div class="src-for">Opened from the library</div><div class="src-card lib-article">'
+            f'<div class="src-head"><span class="src-title">{esc(title)}</span></div>'
+            f'<div class="src-meta">{meta}</div><div class="article-text">{esc(article.get("text"))}</div></div>')
+
+
 def filter_line(message: str, bad: bool = False) -> str:
     """The line under the filter chips ("3 of 5 articles match · …"), in warning colour when `bad`."""
     return f'<div class="filter-line{" filter-bad" * bad}">{esc(message)}</div>'
@@ -310,15 +344,34 @@ def error_panel(message: str) -> str:
 
 
 def upload_report(saved: Sequence[tuple[str, str]], refused: Sequence[str], summary: str | None,
-                  problems: Sequence[str], notices: Sequence[str]) -> str:
-    """What happened to each uploaded file ((file name, article id) for those added), escaped."""
+                  problems: Sequence[str], notices: Sequence[str],
+                  articles: Mapping[str, Mapping[str, Any] | None] | None = None) -> str:
+    """What happened to each uploaded file ((file name, article id) for those added), escaped. With the
+    stored `articles`, each added one is named as a reader knows it: “Title” (publisher, 23 Nov 2023), and
+    the developer's `summary` (chunk counts) is left to the server log."""
     lines = []
     for original, article in saved:
-        lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code> as <code>{esc(article)}</code></li>')
+        stored = (articles or {}).get(article)
+        if stored is not None:
+            title = stored.get("title") or first_words(stored.get("text")) or original
+            about = ", ".join(x for x in (stored.get("publisher"), _day(stored.get("date"))) if x)
+            lines.append(f'<li class="upload-ok">Added “{esc(title)}”{f" ({esc(about)})" if about else ""} '
+                         f'from <code>{esc(original)}</code>: ask about it now.</li>')
+        else:
+            lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code> as '
+                         f'<code>{esc(article)}</code></li>')
     lines += [f'<li class="upload-bad">{esc(r)}</li>' for r in refused]
     lines += [f'<li class="upload-bad">not ingested: {esc(p)}</li>' for p in problems]
     lines += [f"<li>note: {esc(n)}</li>" for n in notices]
     out = f"<ul>{''.join(lines)}</ul>" if lines else ""
-    if summary:
+    if summary and articles is None:
         out += f'<div class="src-empty">{esc(summary)}</div>'
     return out or placeholder("No files.")
+
+
+def _day(iso: str | None) -> str | None:
+    """2023-11-23 -> 23 Nov 2023."""
+    try:
+        return date.fromisoformat(iso).strftime("%-d %b %Y") if iso else None
+    except ValueError:
+        return iso

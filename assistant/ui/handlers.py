@@ -122,6 +122,32 @@ def filter_summary(articles: list[dict[str, Any]], since: str | None, until: str
     return chips, render.filter_line(" · ".join(words), bad=kept == 0)
 
 
+EXAMPLE_COUNT = 3  # example questions on the first page
+
+
+def example_questions(articles: list[dict[str, Any]]) -> list[str]:
+    """Questions drawn from the corpus itself: a briefing on everything, then a summary of the newest
+    headlines (an article without one gives none), so every example has an answer in this store."""
+    if not articles:
+        return []
+    titled = [a["title"].strip() for a in articles if (a.get("title") or "").strip()]
+    return (["What happened? Brief me."] + [f"Summarise: {t}" for t in titled])[:EXAMPLE_COUNT]
+
+
+def search_library(articles: list[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
+    """The articles whose title, publisher, date or id hold every word of `query` (case-insensitive)."""
+    words = (query or "").lower().split()
+    def text(a: dict[str, Any]) -> str:
+        return " ".join(str(a.get(k) or "") for k in ("title", "publisher", "date", "id", "origin")).lower()
+    return [a for a in articles if all(w in text(a) for w in words)]
+
+
+def library_choices(articles: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, article id) for the library's picker: the title (or id) and where it came from."""
+    return [(f"{a.get('title') or a['id']} ({render.ORIGINS.get(a['origin'], a['origin'])})", a["id"])
+            for a in articles]
+
+
 def conversation_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The history the API expects, from the turns answered so far (failed turns left out)."""
     history: list[dict[str, str]] = []
@@ -309,11 +335,58 @@ class Handlers:
             result = add_uploads(self.assistant, [str(f) for f in files], upload_progress(progress))
         except Exception as exc:
             return gr.skip(), render.error_panel(fail(exc)), status_line(self.assistant), gr.skip()
-        report = render.upload_report(
-            [(s["file"], s["article"]) for s in result["saved"]], result["refused"], result["summary"],
-            result["problems"], result["notices"],
-        )
+        saved = [(s["file"], s["article"]) for s in result["saved"]]
+        stored = {}
+        for _, article in saved:
+            try:
+                stored[article] = self.assistant.article(article)
+            except AssistantError:
+                stored[article] = None
+        report = render.upload_report(saved, result["refused"], result["summary"], result["problems"],
+                                      result["notices"], stored)
         return None, report, status_line(self.assistant), gr.update(choices=self.publishers())
+
+    def examples(self) -> list[str]:
+        try:
+            return example_questions(self.assistant.articles())
+        except AssistantError:
+            return []
+
+    def library(self, query: str | None) -> tuple[Any, ...]:
+        """-> (the library's list, its picker): the articles that match `query`."""
+        try:
+            articles = self.assistant.articles()
+        except AssistantError as exc:
+            return render.error_panel(str(exc)), gr.skip()
+        found = search_library(articles, query)
+        return (render.library_list(found, len(articles), (query or "").strip()),
+                gr.update(choices=library_choices(found), value=None))
+
+    def open_article(self, article_id: str | None) -> Any:
+        """-> the sources panel showing the whole article picked in the library."""
+        if not article_id:
+            gr.Warning("Pick an article in the library first.")
+            return gr.skip()
+        try:
+            return render.article_view(self.assistant.article(article_id))
+        except AssistantError as exc:
+            return render.error_panel(str(exc))
+
+    def remove_article(self, article_id: str | None, query: str | None) -> tuple[Any, ...]:
+        """-> (library report, list, picker, status line, publisher choices) after removing an upload from
+        the store and the search index."""
+        if not article_id:
+            gr.Warning("Pick an uploaded article in the library first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            gone = self.assistant.remove_upload(article_id)
+            said = (f"Removed “{gone.get('title') or article_id}” from the store and the search index; "
+                    "questions no longer find it.")
+            report = f'<div class="upload-ok">{render.esc(said)}</div>'
+        except Exception as exc:
+            report = render.error_panel(fail(exc))
+        listing, picker = self.library(query)
+        return report, listing, picker, status_line(self.assistant), gr.update(choices=self.publishers())
 
     def refresh(self) -> tuple[Any, ...]:
         return status_line(self.assistant), gr.update(choices=self.publishers())

@@ -50,13 +50,21 @@ class Page:
     until_chip: Any
     publishers_chip: Any
     filter_line: Any
+    examples: Any  # questions drawn from the corpus; a click sends one
+    library_search: Any
+    library_list: Any
+    library_pick: Any
+    library_open: Any
+    library_remove: Any
+    library_report: Any
     api_files: Any  # hidden: the /upload endpoint's input (files need a File component to arrive)
     api_report: Any
     api_trigger: Any
 
 
-def page(settings: Settings, status_html: str, publishers: list[str]) -> Page:
-    """The page: the conversation on the left, the sources panel on the right."""
+def page(settings: Settings, status_html: str, publishers: list[str], examples: list[str] | None = None) -> Page:
+    """The page: the conversation on the left, the sources panel on the right; below them example
+    questions (`examples`, drawn from the corpus; the fixed EXAMPLES when None), filters, uploads, library."""
     parts: dict[str, Any] = {"turns": gr.State([])}
     gr.Markdown(INTRO)
     parts["status"] = gr.HTML(status_html, elem_id="status-line")
@@ -70,11 +78,15 @@ def page(settings: Settings, status_html: str, publishers: list[str]) -> Page:
             parts["sources"] = gr.HTML(render.placeholder(render.EMPTY_SOURCES), elem_id="sources-panel")
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=380):
-            gr.Examples(EXAMPLES, inputs=[parts["question"]], label="Examples")
+            questions = EXAMPLES if examples is None else examples
+            parts["examples"] = gr.Dataset(components=[parts["question"]], samples=[[q] for q in questions],
+                                           label="Try asking", elem_id="examples", visible=bool(questions))
             with gr.Accordion("Filters and answerer", open=False, elem_id="filters-box"):
                 parts |= _filters(settings, publishers)
             with gr.Accordion("Add articles", open=False):
                 parts |= _uploads(settings)
+            with gr.Accordion("Library", open=False, elem_id="library-box"):
+                parts |= _library()
         gr.Column(scale=2, min_width=320)
     parts["api_files"] = gr.File(file_count="multiple", type="filepath", visible=False)
     parts["api_report"] = gr.JSON(visible=False)
@@ -130,3 +142,15 @@ def _uploads(settings: Settings) -> dict[str, Any]:
     add = gr.Button("Add to the corpus", elem_id="upload-button")
     upload_report = gr.HTML(elem_id="upload-report")
     return {"files": files, "add": add, "upload_report": upload_report}
+
+
+def _library() -> dict[str, Any]:
+    search = gr.Textbox(placeholder="Search titles, publishers, dates…", show_label=False, elem_id="library-search")
+    listing = gr.HTML(elem_id="library-list")
+    with gr.Row():
+        pick = gr.Dropdown(choices=[], value=None, label="Article", scale=3, elem_id="library-pick")
+        opened = gr.Button("Open", size="sm", scale=1, elem_id="library-open")
+        remove = gr.Button("Remove upload", size="sm", scale=1, variant="stop", elem_id="library-remove")
+    report = gr.HTML(elem_id="library-report")
+    return {"library_search": search, "library_list": listing, "library_pick": pick, "library_open": opened,
+            "library_remove": remove, "library_report": report}
