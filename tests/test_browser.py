@@ -411,3 +411,48 @@ def test_the_first_page_says_what_the_corpus_covers_and_an_example_question_send
         arg=[before], timeout=120_000)
     assert first in page.locator("#chat .user-row").last.inner_text()
     assert page.locator("#chat .bot-row").last.locator("a[href^='#cite-']").count() >= 1
+
+
+def test_a_refresh_keeps_the_conversation_and_earlier_ones_can_be_reopened_deleted_or_regenerated(
+    page: Any,
+) -> None:
+    ask(page, "Who is Yehia Rasool?")
+    ask(page, "What did he say about the strikes?")
+    page.wait_for_timeout(500)  # the browser's copy is written after the answer
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=30_000)
+    assert "Yehia Rasool" in page.locator("#chat .user-row").first.inner_text()
+    page.wait_for_selector("#sources-panel .src-for[data-turn='1']", timeout=20_000)  # the last answer's cards
+    page.locator("#chat .bot-row").first.locator("a[href^='#cite-']").first.click()  # restored links work
+    page.wait_for_selector("#sources-panel .src-for[data-turn='0'] ~ .src-card.src-flash", timeout=20_000)
+
+    page.click("#regenerate-button")  # the last question again, in place
+    page.wait_for_function("() => document.querySelector('#sources-panel .src-for[data-turn=\"1\"]')",
+                           timeout=60_000)
+    assert page.locator("#chat .message-row").count() == 4
+
+    page.click("#clear-button")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 0", timeout=20_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    option = page.locator("[role=option]:has-text('Who is Yehia Rasool? (2 questions)')")
+    option.click()
+    page.click("#history-reopen")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=20_000)
+    page.reload()  # the reopened one is the current one after a refresh too
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=30_000)
+
+    ask(page, "What is Kataib Hezbollah?")
+    page.click("#clear-button")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 0", timeout=20_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    page.locator("[role=option]:has-text('Who is Yehia Rasool? (3 questions)')").click()
+    page.click("#history-delete")
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_selector("#question textarea", timeout=30_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    page.wait_for_timeout(500)
+    assert page.locator("[role=option]:has-text('Yehia Rasool')").count() == 0

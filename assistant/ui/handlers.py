@@ -148,6 +148,32 @@ def library_choices(articles: list[dict[str, Any]]) -> list[tuple[str, str]]:
             for a in articles]
 
 
+MAX_PAST = 20  # earlier conversations kept in the browser
+
+
+def history_of(saved: Any) -> dict[str, Any]:
+    """The browser's copy as {"current": turns, "past": [turns, ...]}, whatever it held (old or foreign
+    data is dropped rather than trusted)."""
+    saved = saved if isinstance(saved, dict) else {}
+    def valid(turns: Any) -> list[dict[str, Any]]:
+        ok = isinstance(turns, list) and all(isinstance(t, dict) and isinstance(t.get("question"), str)
+                                             for t in turns)
+        return list(turns) if ok else []
+    past = [valid(t) for t in saved.get("past") or [] if isinstance(saved.get("past"), list)]
+    return {"current": valid(saved.get("current")), "past": [t for t in past if t]}
+
+
+def stored_turns(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turns as the browser keeps them: answered ones, question and answer only (the HTML is rebuilt)."""
+    return [{"question": t["question"], "answer": t["answer"]} for t in turns if t.get("answer") is not None]
+
+
+def past_choices(saved: dict[str, Any]) -> list[tuple[str, int]]:
+    """(label, index) of each earlier conversation: its first question and how many it asked."""
+    return [(f"{turns[0]['question'][:70]} ({len(turns)} question{'s' * (len(turns) != 1)})", i)
+            for i, turns in enumerate(saved["past"])]
+
+
 def conversation_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     """The history the API expects, from the turns answered so far (failed turns left out)."""
     history: list[dict[str, str]] = []
@@ -301,10 +327,76 @@ class Handlers:
         index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
         if not turns:
             return gr.skip()
-        turn = turns[min(int(index) // 2, len(turns) - 1)]
+        number = min(int(index) // 2, len(turns) - 1)
+        return self.sources_of(turns, number) or gr.skip()
+
+    def sources_of(self, turns: list[dict[str, Any]], number: int) -> str | None:
+        """The sources panel of turn `number`: kept from when it was answered, else (a conversation
+        restored from the browser keeps no HTML) rebuilt from its answer."""
+        turn = turns[number]
         if turn.get("sources"):
-            return turn["sources"]
-        return render.error_panel(turn["error"]) if turn.get("error") else gr.skip()
+            return str(turn["sources"])
+        if turn.get("answer") is not None:
+            data = turn["answer"]
+            turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data), number, turn["question"])
+            return str(turn["sources"])
+        return render.error_panel(turn["error"]) if turn.get("error") else None
+
+    # ---- history kept in the browser ----
+    def remember(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> dict[str, Any]:
+        """-> the browser's copy: this conversation (answered turns, without their HTML) and earlier ones."""
+        saved = history_of(saved)
+        saved["current"] = stored_turns(turns)
+        return saved
+
+    def restore(self, saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (chat, turns, sources panel, earlier conversations) from the browser's copy, at page load."""
+        saved = history_of(saved)
+        turns = saved["current"]
+        panel = self.sources_of(turns, len(turns) - 1) if turns else None
+        return (chat_messages(turns), turns, panel or render.placeholder(render.EMPTY_SOURCES),
+                gr.update(choices=past_choices(saved), value=None))
+
+    def new_conversation(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (browser copy, earlier conversations): the conversation being left joins the earlier ones."""
+        saved = history_of(saved)
+        if stored_turns(turns):
+            saved["past"] = [stored_turns(turns), *saved["past"]][:MAX_PAST]
+        saved["current"] = []
+        return saved, gr.update(choices=past_choices(saved), value=None)
+
+    def reopen(self, pick: int | None, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (chat, turns, sources panel, browser copy, earlier conversations): conversation `pick`
+        becomes the current one; the current one (if any) joins the earlier ones."""
+        saved = history_of(saved)
+        if pick is None or not 0 <= int(pick) < len(saved["past"]):
+            gr.Warning("Choose an earlier conversation first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen = saved["past"].pop(int(pick))
+        if stored_turns(turns):
+            saved["past"].insert(0, stored_turns(turns))
+        saved["current"] = chosen
+        panel = self.sources_of(chosen, len(chosen) - 1) if chosen else None
+        return (chat_messages(chosen), chosen, panel or render.placeholder(render.EMPTY_SOURCES), saved,
+                gr.update(choices=past_choices(saved), value=None))
+
+    def forget(self, pick: int | None, saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (browser copy, earlier conversations) without conversation `pick`."""
+        saved = history_of(saved)
+        if pick is None or not 0 <= int(pick) < len(saved["past"]):
+            gr.Warning("Choose an earlier conversation first.")
+            return gr.skip(), gr.skip()
+        saved["past"].pop(int(pick))
+        return saved, gr.update(choices=past_choices(saved), value=None)
+
+    def regenerate(self, turns: list[dict[str, Any]], since: str, until: str, chosen: list[str],
+                   answerer: str) -> Iterator[tuple[Any, ...]]:
+        """The last question asked again (after the store or the filters changed): its turn is replaced."""
+        if not turns:
+            gr.Warning("Ask a question first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from self.respond(turns[-1]["question"], turns[:-1], since, until, chosen, answerer)
 
     def clear(self, since: str | None = None, until: str | None = None,
               chosen: list[str] | None = None) -> tuple[Any, ...]:

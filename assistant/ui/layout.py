@@ -50,6 +50,11 @@ class Page:
     until_chip: Any
     publishers_chip: Any
     filter_line: Any
+    saved: Any  # gr.BrowserState: this conversation and earlier ones, kept across refreshes
+    past: Any
+    reopen: Any
+    forget: Any
+    regenerate: Any
     examples: Any  # questions drawn from the corpus; a click sends one
     library_search: Any
     library_list: Any
@@ -65,7 +70,8 @@ class Page:
 def page(settings: Settings, status_html: str, publishers: list[str], examples: list[str] | None = None) -> Page:
     """The page: the conversation on the left, the sources panel on the right; below them example
     questions (`examples`, drawn from the corpus; the fixed EXAMPLES when None), filters, uploads, library."""
-    parts: dict[str, Any] = {"turns": gr.State([])}
+    parts: dict[str, Any] = {"turns": gr.State([]), "saved": gr.BrowserState(
+        {"current": [], "past": []}, storage_key="news-assistant-conversations")}
     gr.Markdown(INTRO)
     parts["status"] = gr.HTML(status_html, elem_id="status-line")
     # The sources column comes straight after the conversation, and examples, filters and uploads after
@@ -87,6 +93,8 @@ def page(settings: Settings, status_html: str, publishers: list[str], examples: 
                 parts |= _uploads(settings)
             with gr.Accordion("Library", open=False, elem_id="library-box"):
                 parts |= _library()
+            with gr.Accordion("Earlier conversations", open=False, elem_id="history-box"):
+                parts |= _history()
         gr.Column(scale=2, min_width=320)
     parts["api_files"] = gr.File(file_count="multiple", type="filepath", visible=False)
     parts["api_report"] = gr.JSON(visible=False)
@@ -113,9 +121,11 @@ def _conversation(settings: Settings) -> dict[str, Any]:
     with gr.Row(elem_id="filter-chips"):
         chips = [gr.Button(visible=False, size="sm", elem_id=f"{name}-chip", elem_classes="filter-chip")
                  for name in ("since", "until", "publishers")]
+        regenerate = gr.Button("Regenerate", size="sm", elem_id="regenerate-button", scale=0, min_width=110)
         new_chat = gr.Button("New conversation", size="sm", elem_id="clear-button", scale=0, min_width=160)
     filter_line = gr.HTML("", elem_id="filter-line")
-    return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat, "since_chip": chips[0],
+    return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat, "regenerate": regenerate,
+            "since_chip": chips[0],
             "until_chip": chips[1], "publishers_chip": chips[2], "filter_line": filter_line}
 
 
@@ -154,3 +164,11 @@ def _library() -> dict[str, Any]:
     report = gr.HTML(elem_id="library-report")
     return {"library_search": search, "library_list": listing, "library_pick": pick, "library_open": opened,
             "library_remove": remove, "library_report": report}
+
+
+def _history() -> dict[str, Any]:
+    past = gr.Dropdown(choices=[], value=None, label="Kept in this browser", elem_id="history-pick")
+    with gr.Row():
+        reopen = gr.Button("Reopen", size="sm", elem_id="history-reopen")
+        forget = gr.Button("Delete", size="sm", variant="stop", elem_id="history-delete")
+    return {"past": past, "reopen": reopen, "forget": forget}
