@@ -143,6 +143,28 @@ class Assistant:
             self.retriever.refresh(force=report.changed or rebuild)
             return report
 
+    def remove_upload(self, article_id: str) -> dict[str, Any]:
+        """Remove an article uploaded through the chat: its file in the uploads folder, its chunks,
+        sentence rows and record in the store, then the lexical index is rebuilt from what is left (the
+        retriever's forced refresh, as after an ingest), so no search finds it again. Returns the removed
+        article's metadata. Corpus articles are the corpus folder's to remove (delete the file, sync)."""
+        if not article_id.startswith("uploads/"):
+            raise AssistantError(f"{article_id!r} is not an upload; remove its file and run `assistant ingest`")
+        with self._ingest_lock:
+            found = self.store.get_article(article_id)
+            if found is None:
+                raise AssistantError(f"no article {article_id!r} in the store")
+            self.store.delete_chunks([cid for cid, _, _ in self.store.chunks_of([article_id])])
+            self.store.delete_sentences([sid for sid, _, _ in self.store.sentences_of([article_id])])
+            self.store.delete_articles([article_id])
+            # "uploads/f.jsonl#3" is one record of a file: the file goes with the last of its records
+            name = article_id.removeprefix("uploads/").split("#", 1)[0]
+            if not any(i.split("#", 1)[0] == f"uploads/{name}" for i in self.store.article_records()):
+                (self.settings.uploads / name).unlink(missing_ok=True)
+            self.retriever.refresh(force=True)
+        found.pop("text", None)
+        return found
+
     def _rescue(self) -> str | None:
         """Before a rebuild: an embedded store that is damaged (or will not open) is moved aside, kept, and
         a fresh one is opened; returns the notice saying where it went, or None when the store is sound."""
@@ -182,6 +204,17 @@ class Assistant:
         if found is None:
             raise AssistantError(f"no article {source!r} in the store")
         return found
+
+    def articles(self) -> list[dict[str, Any]]:
+        """Every stored article without its text: id, title, publisher, date and where it came from
+        ("corpus", "upload" or "outside", read from the id as sync writes it), newest first, undated last.
+        For the chat's library and its filter counts."""
+        records = self.store.article_records()
+        rows = [{"id": aid, "title": meta.get("title"), "publisher": meta.get("publisher"), "date": meta.get("date"),
+                 "origin": "upload" if aid.startswith("uploads/") else "outside" if aid.startswith("../")
+                 else "corpus"} for aid, meta in records.items()]
+        rows.sort(key=lambda r: (r["date"] or "", r["id"]), reverse=True)
+        return rows
 
     def publishers(self) -> list[str]:
         """Distinct publisher names in the store (for filters)."""

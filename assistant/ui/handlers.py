@@ -18,6 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..core.answers import Answer
+from ..core.dates import question_date_range
 from ..core.errors import AssistantError, ConfigError
 from ..core.offline import prepare_offline
 from . import cards as render
@@ -48,11 +49,33 @@ def iso_date_option(value: str | None, name: str) -> str | None:
         raise ConfigError(f"{name}: expected a date like 2024-01-31, got {value!r}") from None
 
 
+def date_field(value: str | None, name: str, today: date) -> tuple[str | None, str | None]:
+    """A page's date field read as the questions read dates (core.dates): "2023-11-22", "22 November 2023",
+    "November 2023", "last year", "2023" -> (ISO date, what was understood). "since" takes the first day
+    of the period named, "until" its last. ConfigError naming the field when nothing is recognised."""
+    value = (value or "").strip()
+    if not value:
+        return None, None
+    span = question_date_range(value, today) or question_date_range(f"in {value}", today)  # "2023": "in 2023"
+    if span is None:
+        raise ConfigError(f"{name}: expected a date like 2024-01-31, November 2023 or last year, got {value!r}")
+    iso = span.start if name == "since" else span.end
+    return iso, f"{name} {human_date(iso)}" + ("" if value == iso else f" (read “{value}”)")
+
+
+def human_date(iso: str | None) -> str:
+    """2023-11-22 -> 22 Nov 2023 (what the page shows; ISO stays in the API)."""
+    return date.fromisoformat(iso).strftime("%-d %b %Y") if iso else "no date"
+
+
 def answer_options(since: str | None, until: str | None, publishers: list[str] | None,
-                   answerer: str | None) -> dict[str, Any]:
+                   answerer: str | None, today: date | None = None) -> dict[str, Any]:
+    """The filters and answerer as `Assistant.ask` options. With `today` (the page), dates may be phrases
+    (`date_field`); without it (the /ask API), only YYYY-MM-DD."""
+    read = (lambda v, n: date_field(v, n, today)[0]) if today else iso_date_option
     options: dict[str, Any] = {
-        "since": iso_date_option(since, "since"),
-        "until": iso_date_option(until, "until"),
+        "since": read(since, "since"),
+        "until": read(until, "until"),
     }
     if options["since"] and options["until"] and options["since"] > options["until"]:
         raise ConfigError(f"since ({options['since']}) is after until ({options['until']})")
@@ -61,6 +84,94 @@ def answer_options(since: str | None, until: str | None, publishers: list[str] |
     if answerer:
         options["answerer"] = answerer
     return {k: v for k, v in options.items() if v is not None}
+
+
+def matching(articles: list[dict[str, Any]], since: str | None, until: str | None,
+             publishers: list[str] | None) -> tuple[int, int]:
+    """(articles the filters keep, undated articles a date filter leaves out) as the store's filters
+    decide: a date range keeps only dated articles inside it."""
+    kept = undated = 0
+    for a in articles:
+        if publishers and a.get("publisher") not in publishers:
+            continue
+        day = a.get("date")
+        if (since or until) and not day:
+            undated += 1
+        elif (not since or day >= since) and (not until or day <= until):
+            kept += 1
+    return kept, undated
+
+
+def filter_summary(articles: list[dict[str, Any]], since: str | None, until: str | None,
+                   publishers: list[str] | None, today: date) -> tuple[list[str], str]:
+    """(chip labels for the active filters, the line under them: "N of M articles match", what the date
+    fields were read as, and how many undated articles a date filter leaves out)."""
+    try:
+        start, said_start = date_field(since, "since", today)
+        end, said_end = date_field(until, "until", today)
+    except ConfigError as exc:
+        return [], render.filter_line(str(exc), bad=True)
+    chips = [said_start or "", said_end or "", ("publisher: " + " or ".join(publishers)) if publishers else ""]
+    if not any(chips):
+        return chips, ""
+    kept, undated = matching(articles, start, end, publishers)
+    words = [f"{kept} of {len(articles)} articles match"]
+    if undated:
+        words.append(f"{undated} undated article{'s' * (undated != 1)} left out by the date filter "
+                     "(remove the date to include them)")
+    return chips, render.filter_line(" · ".join(words), bad=kept == 0)
+
+
+EXAMPLE_COUNT = 3  # example questions on the first page
+
+
+def example_questions(articles: list[dict[str, Any]]) -> list[str]:
+    """Questions drawn from the corpus itself: a briefing on everything, then a summary of the newest
+    headlines (an article without one gives none), so every example has an answer in this store."""
+    if not articles:
+        return []
+    titled = [a["title"].strip() for a in articles if (a.get("title") or "").strip()]
+    return (["What happened? Brief me."] + [f"Summarise: {t}" for t in titled])[:EXAMPLE_COUNT]
+
+
+def search_library(articles: list[dict[str, Any]], query: str | None) -> list[dict[str, Any]]:
+    """The articles whose title, publisher, date or id hold every word of `query` (case-insensitive)."""
+    words = (query or "").lower().split()
+    def text(a: dict[str, Any]) -> str:
+        return " ".join(str(a.get(k) or "") for k in ("title", "publisher", "date", "id", "origin")).lower()
+    return [a for a in articles if all(w in text(a) for w in words)]
+
+
+def library_choices(articles: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(label, article id) for the library's picker: the title (or id) and where it came from."""
+    return [(f"{a.get('title') or a['id']} ({render.ORIGINS.get(a['origin'], a['origin'])})", a["id"])
+            for a in articles]
+
+
+MAX_PAST = 20  # earlier conversations kept in the browser
+
+
+def history_of(saved: Any) -> dict[str, Any]:
+    """The browser's copy as {"current": turns, "past": [turns, ...]}, whatever it held (old or foreign
+    data is dropped rather than trusted)."""
+    saved = saved if isinstance(saved, dict) else {}
+    def valid(turns: Any) -> list[dict[str, Any]]:
+        ok = isinstance(turns, list) and all(isinstance(t, dict) and isinstance(t.get("question"), str)
+                                             for t in turns)
+        return list(turns) if ok else []
+    past = [valid(t) for t in saved.get("past") or [] if isinstance(saved.get("past"), list)]
+    return {"current": valid(saved.get("current")), "past": [t for t in past if t]}
+
+
+def stored_turns(turns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Turns as the browser keeps them: answered ones, question and answer only (the HTML is rebuilt)."""
+    return [{"question": t["question"], "answer": t["answer"]} for t in turns if t.get("answer") is not None]
+
+
+def past_choices(saved: dict[str, Any]) -> list[tuple[str, int]]:
+    """(label, index) of each earlier conversation: its first question and how many it asked."""
+    return [(f"{turns[0]['question'][:70]} ({len(turns)} question{'s' * (len(turns) != 1)})", i)
+            for i, turns in enumerate(saved["past"])]
 
 
 def conversation_of(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -88,13 +199,14 @@ def articles_for(assistant: Assistant, answer: dict[str, Any]) -> dict[str, dict
 
 def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     messages = []
-    for t in turns:
+    for i, t in enumerate(turns):
         messages.append({"role": "user", "content": render.chat_text(t["question"])})
         if t.get("answer") is not None:
             answer = t["answer"]
             short = (answer.get("short") or {}).get("text")
             lead = short[:1].upper() + short[1:] if short else None  # as the answer's text writes it
-            content = render.chat_answer(answer["text"], bool(answer.get("abstained")), lead)
+            quotes = {int(c["number"]): c.get("quote") or "" for c in answer.get("citations") or []}
+            content = render.chat_answer(answer["text"], bool(answer.get("abstained")), lead, i, quotes)
         elif t.get("error"):
             content = render.chat_error(t["error"])
         else:
@@ -103,15 +215,32 @@ def chat_messages(turns: list[dict[str, Any]]) -> list[dict[str, str]]:
     return messages
 
 
+def corpus_summary(articles: list[dict[str, Any]]) -> str:
+    """What the store covers, in the reader's words: "5 articles, dated 22 Nov 2023 (4 undated), from
+    ICARO Media Group (4 name no publisher)." No chunk counts, model ids or timestamps."""
+    if not articles:
+        return "No articles yet: add some under “Add articles”."
+    dates = sorted(a["date"] for a in articles if a.get("date"))
+    undated = len(articles) - len(dates)
+    publishers = sorted({a["publisher"] for a in articles if a.get("publisher")})
+    nameless = sum(1 for a in articles if not a.get("publisher"))
+    words = f"{len(articles)} article{'s' * (len(articles) != 1)}"
+    if dates:
+        span = human_date(dates[0]) + ("" if dates[0] == dates[-1] else f" to {human_date(dates[-1])}")
+        words += f", dated {span}" + (f" ({undated} undated)" if undated else "")
+    else:
+        words += ", none dated"
+    if publishers:
+        named = ", ".join(publishers[:4]) + (f" and {len(publishers) - 4} more" if len(publishers) > 4 else "")
+        words += f", from {named}" + (f" ({nameless} name no publisher)" if nameless else "")
+    return words + "."
+
+
 def status_line(assistant: Assistant) -> str:
     try:
-        s = assistant.status()
+        return render.esc(corpus_summary(assistant.articles()))
     except AssistantError as exc:
-        return render.esc(f"store unavailable: {exc}")
-    return render.esc(
-        f"{s['articles']} articles · {s['chunks']} chunks · embedding model {s['embedding_model']} · "
-        f"last ingest {s['last_ingest'] or 'never'}"
-    )
+        return render.esc(f"The articles cannot be read right now: {exc}")
 
 
 def fail(exc: BaseException) -> str:
@@ -157,7 +286,7 @@ class Handlers:
         try:
             if not question:
                 raise ConfigError("type a question first")
-            options = answer_options(since, until, chosen, answerer)
+            options = answer_options(since, until, chosen, answerer, today=date.today())
         except AssistantError as exc:  # a toast; the chat and the typed question stay as they were
             gr.Warning(str(exc))
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -189,7 +318,8 @@ class Handlers:
         data = answer.to_dict()
         turn.pop("partial", None)
         turn["answer"] = data
-        turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data))
+        turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data), turns.index(turn),
+                                               turn["question"])
         yield gr.skip(), chat_messages(turns), turns, turn["sources"]
 
     def show_turn(self, turns: list[dict[str, Any]], evt: gr.SelectData) -> Any:
@@ -197,14 +327,94 @@ class Handlers:
         index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
         if not turns:
             return gr.skip()
-        turn = turns[min(int(index) // 2, len(turns) - 1)]
-        if turn.get("sources"):
-            return turn["sources"]
-        return render.error_panel(turn["error"]) if turn.get("error") else gr.skip()
+        number = min(int(index) // 2, len(turns) - 1)
+        return self.sources_of(turns, number) or gr.skip()
 
-    def clear(self) -> tuple[Any, ...]:
-        """-> (chat, turns, question box, sources panel), all empty."""
+    def sources_of(self, turns: list[dict[str, Any]], number: int) -> str | None:
+        """The sources panel of turn `number`: kept from when it was answered, else (a conversation
+        restored from the browser keeps no HTML) rebuilt from its answer."""
+        turn = turns[number]
+        if turn.get("sources"):
+            return str(turn["sources"])
+        if turn.get("answer") is not None:
+            data = turn["answer"]
+            turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data), number, turn["question"])
+            return str(turn["sources"])
+        return render.error_panel(turn["error"]) if turn.get("error") else None
+
+    # ---- history kept in the browser ----
+    def remember(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> dict[str, Any]:
+        """-> the browser's copy: this conversation (answered turns, without their HTML) and earlier ones."""
+        saved = history_of(saved)
+        saved["current"] = stored_turns(turns)
+        return saved
+
+    def restore(self, saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (chat, turns, sources panel, earlier conversations) from the browser's copy, at page load."""
+        saved = history_of(saved)
+        turns = saved["current"]
+        panel = self.sources_of(turns, len(turns) - 1) if turns else None
+        return (chat_messages(turns), turns, panel or render.placeholder(render.EMPTY_SOURCES),
+                gr.update(choices=past_choices(saved), value=None))
+
+    def new_conversation(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (browser copy, earlier conversations): the conversation being left joins the earlier ones."""
+        saved = history_of(saved)
+        if stored_turns(turns):
+            saved["past"] = [stored_turns(turns), *saved["past"]][:MAX_PAST]
+        saved["current"] = []
+        return saved, gr.update(choices=past_choices(saved), value=None)
+
+    def reopen(self, pick: int | None, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (chat, turns, sources panel, browser copy, earlier conversations): conversation `pick`
+        becomes the current one; the current one (if any) joins the earlier ones."""
+        saved = history_of(saved)
+        if pick is None or not 0 <= int(pick) < len(saved["past"]):
+            gr.Warning("Choose an earlier conversation first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        chosen = saved["past"].pop(int(pick))
+        if stored_turns(turns):
+            saved["past"].insert(0, stored_turns(turns))
+        saved["current"] = chosen
+        panel = self.sources_of(chosen, len(chosen) - 1) if chosen else None
+        return (chat_messages(chosen), chosen, panel or render.placeholder(render.EMPTY_SOURCES), saved,
+                gr.update(choices=past_choices(saved), value=None))
+
+    def forget(self, pick: int | None, saved: dict[str, Any] | None) -> tuple[Any, ...]:
+        """-> (browser copy, earlier conversations) without conversation `pick`."""
+        saved = history_of(saved)
+        if pick is None or not 0 <= int(pick) < len(saved["past"]):
+            gr.Warning("Choose an earlier conversation first.")
+            return gr.skip(), gr.skip()
+        saved["past"].pop(int(pick))
+        return saved, gr.update(choices=past_choices(saved), value=None)
+
+    def regenerate(self, turns: list[dict[str, Any]], since: str, until: str, chosen: list[str],
+                   answerer: str) -> Iterator[tuple[Any, ...]]:
+        """The last question asked again (after the store or the filters changed): its turn is replaced."""
+        if not turns:
+            gr.Warning("Ask a question first.")
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        yield from self.respond(turns[-1]["question"], turns[:-1], since, until, chosen, answerer)
+
+    def clear(self, since: str | None = None, until: str | None = None,
+              chosen: list[str] | None = None) -> tuple[Any, ...]:
+        """-> (chat, turns, question box, sources panel), all empty; says that filters on are kept."""
+        if (since or "").strip() or (until or "").strip() or chosen:
+            gr.Info("New conversation. The filters are kept: remove their chips under the question to drop them.")
         return [], [], "", render.placeholder(render.EMPTY_SOURCES)
+
+    def filters(self, since: str | None, until: str | None, chosen: list[str] | None) -> tuple[Any, ...]:
+        """-> (since chip, until chip, publisher chip, the line under them): each active filter as a
+        removable chip next to the question box, and how many articles it leaves."""
+        try:
+            articles = self.assistant.articles()
+        except AssistantError as exc:
+            return gr.skip(), gr.skip(), gr.skip(), render.filter_line(str(exc), bad=True)
+        chips, line = filter_summary(articles, since, until, chosen, date.today())
+        chips = chips or ["", "", ""]
+        return (*(gr.update(value=f"{c}  ✕", visible=bool(c)) for c in chips), line)
 
     def page_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """-> (file picker, upload report, status line, publisher choices); the report area shows the upload's
@@ -217,11 +427,58 @@ class Handlers:
             result = add_uploads(self.assistant, [str(f) for f in files], upload_progress(progress))
         except Exception as exc:
             return gr.skip(), render.error_panel(fail(exc)), status_line(self.assistant), gr.skip()
-        report = render.upload_report(
-            [(s["file"], s["article"]) for s in result["saved"]], result["refused"], result["summary"],
-            result["problems"], result["notices"],
-        )
+        saved = [(s["file"], s["article"]) for s in result["saved"]]
+        stored = {}
+        for _, article in saved:
+            try:
+                stored[article] = self.assistant.article(article)
+            except AssistantError:
+                stored[article] = None
+        report = render.upload_report(saved, result["refused"], result["summary"], result["problems"],
+                                      result["notices"], stored)
         return None, report, status_line(self.assistant), gr.update(choices=self.publishers())
+
+    def examples(self) -> list[str]:
+        try:
+            return example_questions(self.assistant.articles())
+        except AssistantError:
+            return []
+
+    def library(self, query: str | None) -> tuple[Any, ...]:
+        """-> (the library's list, its picker): the articles that match `query`."""
+        try:
+            articles = self.assistant.articles()
+        except AssistantError as exc:
+            return render.error_panel(str(exc)), gr.skip()
+        found = search_library(articles, query)
+        return (render.library_list(found, len(articles), (query or "").strip()),
+                gr.update(choices=library_choices(found), value=None))
+
+    def open_article(self, article_id: str | None) -> Any:
+        """-> the sources panel showing the whole article picked in the library."""
+        if not article_id:
+            gr.Warning("Pick an article in the library first.")
+            return gr.skip()
+        try:
+            return render.article_view(self.assistant.article(article_id))
+        except AssistantError as exc:
+            return render.error_panel(str(exc))
+
+    def remove_article(self, article_id: str | None, query: str | None) -> tuple[Any, ...]:
+        """-> (library report, list, picker, status line, publisher choices) after removing an upload from
+        the store and the search index."""
+        if not article_id:
+            gr.Warning("Pick an uploaded article in the library first.")
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        try:
+            gone = self.assistant.remove_upload(article_id)
+            said = (f"Removed “{gone.get('title') or article_id}” from the store and the search index; "
+                    "questions no longer find it.")
+            report = f'<div class="upload-ok">{render.esc(said)}</div>'
+        except Exception as exc:
+            report = render.error_panel(fail(exc))
+        listing, picker = self.library(query)
+        return report, listing, picker, status_line(self.assistant), gr.update(choices=self.publishers())
 
     def refresh(self) -> tuple[Any, ...]:
         return status_line(self.assistant), gr.update(choices=self.publishers())
