@@ -70,23 +70,27 @@ def fresh_process(tmp_path: Path, env: dict[str, str] | None = None, process_env
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+@pytest.mark.slow  # a fresh Python process per case
 def test_a_fresh_process_embeds_on_one_thread_with_idle_openmp_threads_asleep(tmp_path: Path) -> None:
     report = fresh_process(tmp_path)
     assert report["omp"] == {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "passive"}
     assert report["added"] == 0  # one thread: the call runs on the caller, OpenMP starts no workers
 
 
+@pytest.mark.slow  # a fresh Python process per case
 def test_a_wait_policy_the_user_set_is_kept(tmp_path: Path) -> None:
     report = fresh_process(tmp_path, process_env={"OMP_WAIT_POLICY": "active"})
     assert report["omp"] == {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "active"}
 
 
+@pytest.mark.slow  # a fresh Python process per case
 def test_the_embed_threads_setting_is_the_number_of_threads_each_call_runs_on(tmp_path: Path) -> None:
     report = fresh_process(tmp_path, env={"ASSISTANT_EMBED_THREADS": "3"})
     assert report["omp"]["OMP_NUM_THREADS"] == "3"
     assert report["added"] == 2  # the caller and two OpenMP workers
 
 
+@pytest.mark.slow  # a fresh Python process per case
 def test_the_thread_count_holds_even_if_openmp_started_earlier_in_the_process(tmp_path: Path) -> None:
     # OpenMP has already read OMP_NUM_THREADS=4 when the assistant's engine loads and asks for 1
     report = fresh_process(tmp_path, process_env={"OMP_NUM_THREADS": "4"}, openmp_first=True)
