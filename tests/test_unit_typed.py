@@ -87,6 +87,8 @@ def test_a_question_joining_several_clauses_is_multi_hop(parser: QuestionParser)
     assert multi_hop(query("Which company, having faced a legal defeat as reported by one outlet, also underwent "
                            "a period of intense labor, and is now reducing its workforce?", parser))
     assert not multi_hop(query("How many workers were injured in the fire?", parser))
+    # a past participle after a noun is a reduced relative ("the strikes ... carried out"), not a clause of its own
+    assert not multi_hop(query("On which day were the strikes that killed 16 fighters carried out?", parser))
 
 
 def _sentence(article_id: str, text: str, title: str) -> Any:

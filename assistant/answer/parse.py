@@ -32,6 +32,8 @@ LIGHT_VERBS = frozenset(
     "call name accord include mean seem become remain use precede follow carry conduct undertake perform "
     "stage".split()
 )
+# verbs heading a clause; a past participle modifying a noun ("the strikes ... carried out", acl/VBN) is a
+# reduced relative of that noun, not a fact of its own (own set q33, which it made "multi-hop")
 _CLAUSE_HEADS = frozenset({"ROOT", "relcl", "advcl", "acl", "conj", "ccomp", "xcomp", "pcomp"})
 PARSE_EXCLUDE = ("ner", "senter")  # everything else: tok2vec, tagger, parser, attribute_ruler, lemmatizer
 
@@ -84,7 +86,8 @@ def parse(nlp: Any, question: str) -> Parsed:
         chunks=tuple(t for c in chunks if (t := _chunk_text(c))),
         names_subject=subject is not None and subject.pos_ == "PROPN",
         subject=subject.lemma_.lower() if subject is not None else "",
-        clauses=max(1, sum(1 for t in doc if t.pos_ in ("VERB", "AUX") and t.dep_ in _CLAUSE_HEADS)),
+        clauses=max(1, sum(1 for t in doc if t.pos_ in ("VERB", "AUX") and t.dep_ in _CLAUSE_HEADS
+                           and not (t.dep_ == "acl" and t.tag_ == "VBN"))),
         objects=tuple(c.lemma_.lower() for v in verbs for c in v.children if c.dep_ == "dobj" and c.pos_ == "NOUN"),
     )
 
