@@ -24,6 +24,13 @@ CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium")  # Debian's pa
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SCREENSHOT_COPY = "CHAT_SCREENSHOT_TO"  # set to e.g. docs/screenshot.png to refresh the README picture
+SCREENSHOTS = "CHAT_SCREENSHOTS"  # set to 1 to refresh docs/screenshot-*.png (briefing, library, phone)
+
+
+def keep_screenshot(page: Any, name: str, full_page: bool = False) -> None:
+    """Save the page as docs/NAME when CHAT_SCREENSHOTS is set (the pictures in docs/chat.md)."""
+    if os.environ.get(SCREENSHOTS):
+        page.screenshot(path=str(ROOT / "docs" / name), full_page=full_page)
 
 INJECTION_TITLE = 'Velmora <script>window.__pwned=1</script> Canal <img src=x onerror="window.__pwned=2"> Tolls'
 INJECTION_ARTICLE = f"""{INJECTION_TITLE}
@@ -296,10 +303,15 @@ def test_clicking_a_citation_of_an_earlier_answer_shows_and_outlines_its_card_an
                            " return r.top >= 0 && r.bottom <= window.innerHeight; }", timeout=10_000)
     assert "#cite" not in page.url  # the link scrolled the panel; the page did not navigate
     # the answer the cards belong to is marked in the chat, and only that one
+    ring = "0px 0px 0px 2px"  # cards.SELECTED_CSS's box-shadow
+    page.wait_for_function("([ring]) => getComputedStyle(document.querySelector('#chat .bot-row .bot.message'))"
+                           ".boxShadow.includes(ring)", arg=[ring], timeout=10_000)
     shadows = page.evaluate("() => [...document.querySelectorAll('#chat .bot-row .bot.message')]"
                             ".map(m => getComputedStyle(m).boxShadow)")
-    ring = "0px 0px 0px 2px"  # cards.SELECTED_CSS's box-shadow
     assert ring in shadows[0] and ring not in shadows[1], shadows
+    link.hover()
+    page.evaluate("() => document.querySelector('#chat .bot-row').scrollIntoView()")
+    keep_screenshot(page, "screenshot-briefing.png")
 
 
 def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_articles_match(
@@ -343,6 +355,9 @@ def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it
         assert card["y"] - (answer["y"] + answer["height"]) < 844, (answer, card)
         assert card["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
+        pg.evaluate("() => window.scrollTo(0, document.querySelector('#chat .bot-row').getBoundingClientRect().top"
+                    " + window.scrollY - 80)")
+        keep_screenshot(pg, "screenshot-phone.png")
     finally:
         context.close()
 
@@ -377,11 +392,25 @@ def test_library_lists_opens_and_removes_an_upload_after_which_questions_about_i
     page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length === 1", timeout=20_000)
     row = page.locator("#library-list tr[data-id='uploads/orlen.txt']")
     assert "Orlen Valley Courier" in row.inner_text() and "uploaded" in row.inner_text()
+    page.fill("#library-search input, #library-search textarea", "government")  # no headline: its first words
+    untitled = page.locator("#library-list tr[data-id='001_d0b1d9f66b66a1cb.txt'] .lib-title")
+    untitled.wait_for(timeout=20_000)
+    assert untitled.inner_text() == "The Iraqi government has vehemently condemned the US…"
+    page.fill("#library-search input, #library-search textarea", "orlen")
+    page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length === 1", timeout=20_000)
     page.click("#library-pick input")
     page.click("[role=option]:has-text('Orlen Valley Ferry Strike Ends')")
     page.click("#library-open")
     page.wait_for_selector("#sources-panel .lib-article", timeout=20_000)
     assert "4,000 passengers a day" in page.inner_text("#sources-panel .lib-article")
+    page.fill("#library-search input, #library-search textarea", "")
+    page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length > 1", timeout=20_000)
+    page.locator("#library-box").scroll_into_view_if_needed()
+    keep_screenshot(page, "screenshot-library.png")
+    page.fill("#library-search input, #library-search textarea", "orlen")
+    page.wait_for_function("() => document.querySelectorAll('#library-list tbody tr').length === 1", timeout=20_000)
+    page.click("#library-pick input")  # a new search empties the pick
+    page.click("[role=option]:has-text('Orlen Valley Ferry Strike Ends')")
 
     page.click("#library-remove")
     page.wait_for_selector("#library-report .upload-ok", timeout=60_000)

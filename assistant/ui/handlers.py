@@ -21,6 +21,7 @@ from ..core.answers import Answer
 from ..core.dates import question_date_range
 from ..core.errors import AssistantError, ConfigError
 from ..core.offline import prepare_offline
+from ..core.text import first_words
 from . import cards as render
 from .uploads import add_uploads
 
@@ -447,12 +448,23 @@ class Handlers:
     def library(self, query: str | None) -> tuple[Any, ...]:
         """-> (the library's list, its picker): the articles that match `query`."""
         try:
-            articles = self.assistant.articles()
+            articles = self.titled(self.assistant.articles())
         except AssistantError as exc:
             return render.error_panel(str(exc)), gr.skip()
         found = search_library(articles, query)
         return (render.library_list(found, len(articles), (query or "").strip()),
                 gr.update(choices=library_choices(found), value=None))
+
+    def titled(self, articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The articles, those without a headline titled by their first words (as their source cards
+        are), never by a file name."""
+        for a in articles:
+            if not a.get("title"):
+                try:
+                    a["title"] = first_words(self.assistant.article(a["id"]).get("text")) or None
+                except AssistantError:
+                    pass
+        return articles
 
     def open_article(self, article_id: str | None) -> Any:
         """-> the sources panel showing the whole article picked in the library."""
