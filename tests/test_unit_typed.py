@@ -131,6 +131,16 @@ def test_who_is_the_individual_asks_for_a_person_first(parser: QuestionParser) -
     assert query("Who is the group behind the strike?", parser).item is None
 
 
+def ingested(make_fake_assistant: Any, folder: Any, files: dict[str, str], **settings: Any) -> Any:
+    """A fake-embedder assistant over `files` (name -> text) written into `folder`, ingested."""
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    assistant = make_fake_assistant(folder, **settings)
+    assistant.ingest()
+    return assistant
+
+
 SHARED = {
     "a.txt": "Harbour Chief Quits After Audit\nCoastal Herald\nMarch 1, 2024\n\n"
              "Harbour chief Dana Whitlock resigned on Monday after an audit of the port accounts.\n",
@@ -145,12 +155,8 @@ SHARED = {
 
 def test_a_multi_hop_question_is_answered_by_the_person_several_articles_share(make_fake_assistant: Any,
                                                                               tmp_path: Any) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    for name, text in SHARED.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    assistant = make_fake_assistant(folder, abstain_threshold=0.99)  # every passage "too weak" alone
-    assistant.ingest()
+    # every passage "too weak" alone
+    assistant = ingested(make_fake_assistant, tmp_path / "shared", SHARED, abstain_threshold=0.99)
     answer = assistant.ask("Who is the individual who resigned after an audit, as reported by the Coastal Herald, "
                            "moved funds between accounts according to the Valley Times, and planned a ferry "
                            "line, as the River Post reported?")
@@ -159,12 +165,7 @@ def test_a_multi_hop_question_is_answered_by_the_person_several_articles_share(m
 
 
 def test_a_question_citing_an_outlet_the_store_lacks_is_declined(make_fake_assistant: Any, tmp_path: Any) -> None:
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    for name, text in SHARED.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    assistant = make_fake_assistant(folder)
-    assistant.ingest()
+    assistant = ingested(make_fake_assistant, tmp_path / "shared", SHARED)
     answer = assistant.ask("Who resigned after the audit of the port accounts, according to a Bloomberg article?")
     assert answer.abstained and "Bloomberg" in answer.text
     assert not assistant.ask("Who moved funds between port accounts, according to the Valley Times?"
@@ -176,13 +177,10 @@ def test_an_outlet_the_store_lacks_is_not_answered_from_other_outlets_reports(ma
     """A passage of no stated publisher might be the cited outlet's report, so the question is not declined
     outright; but the answer must come from such a report, not only from outlets the question cites for
     its other parts (a multi-hop question is tied to the evidence as a whole, not sentence by sentence)."""
-    folder = tmp_path / "shared"
-    folder.mkdir()
-    for name, text in {**SHARED, "e.txt": "Port Accounts Audit\n\nAuditors checked the port accounts after the "
-                                         "resignation and found no missing funds.\n"}.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    assistant = make_fake_assistant(folder, abstain_threshold=0.99)
-    assistant.ingest()
+    unstated = ("Port Accounts Audit\n\nAuditors checked the port accounts after the resignation and found no "
+                "missing funds.\n")  # no publisher line
+    assistant = ingested(make_fake_assistant, tmp_path / "shared", {**SHARED, "e.txt": unstated},
+                         abstain_threshold=0.99)
     question = ("Who is the individual who resigned after an audit, as reported by {}, moved funds between accounts "
                 "according to the Valley Times, and planned a ferry line, as the River Post reported?")
     answer = assistant.ask(question.format("a Bloomberg article"))
@@ -242,12 +240,7 @@ FORMS = {
 ])
 def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make_fake_assistant: Any, tmp_path: Any,
                                                                             question: str, short: str) -> None:
-    folder = tmp_path / "forms"
-    folder.mkdir()
-    for name, text in FORMS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    assistant = make_fake_assistant(folder)
-    assistant.ingest()
+    assistant = ingested(make_fake_assistant, tmp_path / "forms", FORMS)
     answer = assistant.ask(question)
     assert answer.short is not None and answer.short.text == short, answer.text
     assert short_is_inside_its_quote(answer)
@@ -255,12 +248,7 @@ def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make
 
 def test_the_day_someone_spoke_is_not_the_day_of_the_event_they_spoke_of(make_fake_assistant: Any,
                                                                           tmp_path: Any) -> None:
-    folder = tmp_path / "forms"
-    folder.mkdir()
-    for name, text in FORMS.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    assistant = make_fake_assistant(folder)
-    assistant.ingest()
+    assistant = ingested(make_fake_assistant, tmp_path / "forms", FORMS)
     assert assistant.ask("When did the fire destroy the old fuel depot?").abstained  # said on Tuesday; the fire?
     spoke = assistant.ask("When did port officials confirm the fire at the fuel depot?")  # a speech act: its day
     assert spoke.short is not None and spoke.short.text == "Tuesday", spoke.text
