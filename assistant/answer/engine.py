@@ -30,7 +30,7 @@ from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
 from .parse import Parsed
 from .prompts import Prompts
-from .query import Query, analyse, two_questions
+from .query import Query, analyse
 from .retrieval import HybridRetriever
 from .timeline import timeline
 from .typed import Candidate, asked_labels, candidates, list_answer, multi_hop, typed_answer
@@ -76,8 +76,8 @@ class AnswerEngine:
         t0 = time.perf_counter()
         settings = self.settings
         query = self.query(question, history, **options)
-        if query.answerer == "extractive" and not query.claim and (pair := two_questions(query.question)):
-            first, second = pair  # the second may refer back to the first ("and which project was she on")
+        if query.answerer == "extractive" and not query.claim and query.asked_two:
+            first, second = query.asked_two  # the second may refer back to the first ("and which project was she on")
             turns = [*(history or []), {"role": "user", "content": first}]
             answer = joined(query.question, [(first, self._final(first, history, **options)),
                                              (second, self._final(second, turns, **options))])

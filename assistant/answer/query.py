@@ -84,6 +84,7 @@ class Query:
     claim: str | None = None  # "Who said that?": the previous answer's claim, whose speaker is asked for
     parts: tuple[str, ...] = ()  # a yes/no or comparison question's parts as written (see question_parts)
     item_noun: str | None = None  # the noun that says what the answer is ("Which ministry ...": "ministry")
+    asked_two: tuple[str, ...] = ()  # "Who won A, and who won B?": the two questions it asks (see two_questions)
     preposition: str | None = None  # "From which country ...?": "from", which the answer follows in its sentence
 
     @property
@@ -423,4 +424,5 @@ def analyse(
                  outlets=outlets_named(text),
                  parts=question_parts(text) if asks in ("yesno", "comparison") else (),
                  item_noun=item_noun(text), preposition=lead_preposition(text),
+                 asked_two=two_questions(text) or (),
                  parse=parse(text) if parse is not None else Parsed())
