@@ -334,6 +334,10 @@ def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_arti
     box, chip_box = page.locator("#question").bounding_box(), chip.bounding_box()
     assert 0 <= chip_box["y"] - (box["y"] + box["height"]) < 80
 
+    page.click("#clear-button")  # a new conversation keeps the filters, and says so
+    page.wait_for_function("() => document.body.innerText.includes('The filters are kept')", timeout=20_000)
+    assert chip.is_visible()
+
     chip.click()  # removing the chip removes the filter
     page.wait_for_selector("#since-chip", state="hidden", timeout=20_000)
     assert page.input_value("#since input, #since textarea") == ""
@@ -485,3 +489,19 @@ def test_a_refresh_keeps_the_conversation_and_earlier_ones_can_be_reopened_delet
     page.click("#history-pick input")
     page.wait_for_timeout(500)
     assert page.locator("[role=option]:has-text('Yehia Rasool')").count() == 0
+
+
+def test_thumbs_down_on_an_answer_becomes_a_question_that_eval_reads(page: Any, app: dict[str, Any]) -> None:
+    from assistant.evaluation.questions import load_questions
+
+    question = "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?"
+    feedback = app["assistant"].settings.feedback
+    before = feedback.read_text(encoding="utf-8").count("\n") if feedback.exists() else 0
+    ask(page, question)
+    page.locator("#chat button[aria-label='Dislike']").last.click()  # the latest answer's thumbs down
+    page.wait_for_function("() => document.body.innerText.includes('saved as a question to check')",
+                           timeout=20_000)
+    lines = feedback.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1
+    asked = [q for q in load_questions(feedback) if q.question == question]
+    assert asked and asked[-1].type == "feedback-down" and not asked[-1].answerable

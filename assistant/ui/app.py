@@ -121,10 +121,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                [p.library_report, *library, p.status, p.chosen], concurrency_limit=1,
                                concurrency_id=INGEST_GROUP, **private)
         p.chatbot.select(h.show_turn, [p.turns], [p.sources], queue=False, **private)
+        p.chatbot.like(h.feedback, [p.turns], None, **private)  # queued: its toast needs the queue's channel
         for clearing in (p.new_chat.click, p.chatbot.clear):
             clearing(h.new_conversation, [p.turns, p.saved], [p.saved, p.past], queue=False, **private).then(
-                h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], queue=False,
-                **private)
+                h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], **private)
         chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line]
         for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change):
             changed(h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)

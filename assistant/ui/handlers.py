@@ -11,6 +11,8 @@ Imported only by `app.build_app` (and tests), so gradio loads after `prepare_off
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -147,6 +149,20 @@ def library_choices(articles: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(label, article id) for the library's picker: the title (or id) and where it came from."""
     return [(f"{a.get('title') or a['id']} ({render.ORIGINS.get(a['origin'], a['origin'])})", a["id"])
             for a in articles]
+
+
+def feedback_record(turns: list[dict[str, Any]], liked: bool) -> dict[str, Any]:
+    """The last of `turns` as a feedback line: its question, the questions before it (the follow-up's
+    context), the answer, its short answer, cited articles, whether it declined, and the verdict."""
+    turn, answer = turns[-1], turns[-1]["answer"]
+    record = {
+        "id": "fb-" + hashlib.sha256(f"{turn['question']}\n{answer.get('text')}".encode()).hexdigest()[:10],
+        "feedback": "up" if liked else "down", "question": turn["question"],
+        "history": [t["question"] for t in turns[:-1]], "answer": answer.get("text") or "",
+        "short": (answer.get("short") or {}).get("text"), "abstained": bool(answer.get("abstained")),
+        "sources": list(dict.fromkeys(c.get("source") for c in answer.get("citations") or [] if c.get("source"))),
+    }
+    return record
 
 
 MAX_PAST = 20  # earlier conversations kept in the browser
@@ -342,6 +358,24 @@ class Handlers:
             turn["sources"] = render.sources_panel(data, articles_for(self.assistant, data), number, turn["question"])
             return str(turn["sources"])
         return render.error_panel(turn["error"]) if turn.get("error") else None
+
+    def feedback(self, turns: list[dict[str, Any]], evt: gr.LikeData) -> None:
+        """A thumbs up or down on an answer: appended to the feedback file, which `assistant eval` reads
+        as a question set (`feedback_record`)."""
+        index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
+        number = int(index) // 2
+        if not 0 <= number < len(turns) or turns[number].get("answer") is None or evt.liked not in (True, False):
+            return
+        record = feedback_record(turns[:number + 1], bool(evt.liked))
+        path = self.assistant.settings.feedback
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise error(f"cannot save the feedback to {path}: {exc.strerror or exc}") from None
+        gr.Info("Thanks: saved for the evaluation." if evt.liked else
+                "Thanks: saved as a question to check in the evaluation.")
 
     # ---- history kept in the browser ----
     def remember(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> dict[str, Any]:
