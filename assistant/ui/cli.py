@@ -70,6 +70,16 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .terminal import chat
+
+    try:
+        import readline  # noqa: F401 - line editing and history for input(), where the platform has it
+    except ImportError:
+        pass
+    return chat(_assistant(args, answerer=args.answerer))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
@@ -118,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", action="append", dest="publisher", help=argparse.SUPPRESS)  # deprecated alias
     p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups, sources under each answer")
+    p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
+    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="start the chat app (the same as `python app.py`)")
     p.add_argument("--host", help="address to bind (ASSISTANT_HOST; default 127.0.0.1)")
