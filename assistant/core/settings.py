@@ -34,6 +34,10 @@ class Settings:
         "Folder where articles uploaded in the chat app are saved; synced with the corpus folder, their ids "
         "start with `uploads/`. Empty means `<store_dir>/uploads`, outside the corpus folder.",
     )
+    mcp_server: bool = _doc(
+        "`serve` also offers the tools ask, article and library over MCP (Gradio's MCP server, at "
+        "/gradio_api/mcp/ on the same address); needs the `mcp` extra.", False,
+    )
     feedback_file: Path | None = _doc(
         "JSONL file the chat's thumbs up/down append to (question, answer, verdict); `assistant eval --questions "
         "FILE` reads it as a question set. Empty means `<store_dir>/feedback.jsonl`.",

@@ -26,7 +26,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import AssistantError, ConfigError
+from ..core.errors import AssistantError, ConfigError, MissingExtraError
 from ..core.offline import prepare_offline
 from . import cards as render
 from .login import Login, weakness
@@ -139,6 +139,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
 
         gr.api(h.api_ask, api_name="ask", concurrency_id=ANSWER_GROUP)
         gr.api(h.api_article, api_name="article")
+        gr.api(h.api_library, api_name="library")
         p.api_trigger.click(h.api_upload, [p.api_files], [p.api_report], api_name="upload", concurrency_limit=1,
                             concurrency_id=INGEST_GROUP)
     return demo
@@ -161,11 +162,22 @@ def launch(demo: gr.Blocks, settings: Settings, **extra: Any) -> Any:
         server_name=settings.host, server_port=settings.port, auth=Login(*credentials).check if credentials else None,
         auth_message="News assistant: sign in with the user and password the server was started with.",
         max_file_size=cap, css=render.CSS, theme=theme, head=render.HEAD, footer_links=["api"], ssr_mode=False,
-        enable_monitoring=False, mcp_server=False, pwa=False, run_history=False, share=False,
+        enable_monitoring=False, mcp_server=mcp_enabled(settings), pwa=False, run_history=False, share=False,
         show_error=False,
     )
     options.update(extra)
     return demo.launch(**options)
+
+
+def mcp_enabled(settings: Settings) -> bool:
+    """Whether to serve MCP; MissingExtraError naming the extra when it is asked for and `mcp` is missing."""
+    if not settings.mcp_server:
+        return False
+    try:
+        import mcp  # noqa: F401 - Gradio's MCP server needs it
+    except ImportError:
+        raise MissingExtraError("the MCP server (mcp)", "mcp") from None
+    return True
 
 
 def sync_corpus(assistant: Assistant) -> None:
@@ -185,7 +197,8 @@ def serve(settings: Settings) -> int:
     prepare_offline()
     try:
         credentials = check_bind(settings)
-    except ConfigError as exc:
+        mcp_enabled(settings)  # a missing extra is said before the corpus syncs
+    except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if warning := password_warning(settings, credentials):

@@ -83,7 +83,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
-    return serve(_settings(args, host=args.host, port=args.port, auth=args.auth))
+    return serve(_settings(args, host=args.host, port=args.port, auth=args.auth, mcp_server=args.mcp or None))
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -137,6 +137,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="address to bind (ASSISTANT_HOST; default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (ASSISTANT_PORT; default 7860)")
     p.add_argument("--auth", help="user:password required to use the app (ASSISTANT_AUTH; needed off loopback)")
+    p.add_argument("--mcp", action="store_true", help="also offer ask, article and library as MCP tools at "
+                   "/gradio_api/mcp/ (ASSISTANT_MCP_SERVER; needs the mcp extra)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("settings", help="list every ASSISTANT_* setting")

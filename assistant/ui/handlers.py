@@ -533,8 +533,18 @@ class Handlers:
     def api_ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
                 since: str | None = None, until: str | None = None, publishers: list[str] | None = None,
                 answerer: str | None = None) -> dict[str, Any]:
-        """Answer a question (history: [{"role": "user"|"assistant", "content": str}, ...]) with
-        numbered citations; returns Answer.to_dict()."""
+        """Answer a question from the news articles with numbered citations ([n] in the text, each the exact
+        sentence of an article), or decline ("The articles don't say."); returns Answer.to_dict().
+
+        Args:
+            question: the question, e.g. "Who is Yehia Rasool?"
+            history: the conversation so far, [{"role": "user"|"assistant", "content": str}, ...], for follow-ups.
+            k: how many passages to retrieve (default from the server's settings).
+            since: only articles dated on or after this YYYY-MM-DD.
+            until: only articles dated on or before this YYYY-MM-DD.
+            publishers: only articles of these publishers.
+            answerer: "extractive" (default) or "llm" when the server has one.
+        """
         try:
             options = answer_options(since, until, publishers, answerer)
             if k is not None:
@@ -544,7 +554,11 @@ class Handlers:
             raise error(fail(exc)) from None
 
     def api_article(self, source: str) -> dict[str, Any]:
-        """The cleaned text and metadata of one article; a citation's quote is text[start:end]."""
+        """The cleaned text and metadata of one article; a citation's quote is text[start:end].
+
+        Args:
+            source: the article id, as a citation's "source" or a library entry's "id" gives it.
+        """
         try:
             found = dict(self.assistant.article(source))
         except Exception as exc:
@@ -552,6 +566,18 @@ class Handlers:
         # a "path" key would make gradio_client take the dict for a file to download
         found["file"] = found.pop("path", None)
         return found
+
+    def api_library(self, query: str = "") -> list[dict[str, Any]]:
+        """The stored articles whose title, publisher, date or id hold every word of the query (all when
+        empty): id, title, publisher, date and origin ("corpus", "upload", "outside"); an id opens with /article.
+
+        Args:
+            query: words to look for, e.g. "ICARO 2023"; empty lists every article.
+        """
+        try:
+            return search_library(self.titled(self.assistant.articles()), query)
+        except Exception as exc:
+            raise error(fail(exc)) from None
 
     def api_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> dict[str, Any]:  # noqa: B008
         """Save and ingest uploaded files; gradio_client sees the progress in its job's status."""
