@@ -39,7 +39,7 @@ class Settings:
         "/gradio_api/mcp/ on the same address); needs the `mcp` extra.", False,
     )
     feedback_file: Path | None = _doc(
-        "JSONL file the chat's thumbs up/down append to (question, answer, verdict); `assistant eval --questions "
+        "JSONL file the chat's thumbs up/down append to (question, answer, verdict); `assistant eval "
         "FILE` reads it as a question set. Empty means `<store_dir>/feedback.jsonl`.",
     )
     chroma_url: str | None = _doc(
