@@ -13,6 +13,7 @@ Endpoints for programs (gradio_client):
     /ask      (question, history, k, since, until, publishers, answerer) -> Answer.to_dict()
     /article  (source) -> {"id", "text", "title", "date", "publisher", "file", ...}
     /upload   (files) -> {"saved": [{"file", "article"}], "refused", "summary", "problems", "notices"}
+    /library  (query) -> [{"id", "title", "publisher", "date", "origin"}, ...] (every word of query matched)
 
 Gradio itself is imported only when the app is built, after `prepare_offline()`.
 """
@@ -115,7 +116,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         p.forget.click(h.forget, [p.past, p.saved], [p.saved, p.past], queue=False, **private)
         library = [p.library_list, p.library_pick]
         for searching in (p.library_search.change, demo.load):
-            searching(h.library, [p.library_search], library, queue=False, **private)
+            searching(h.show_library, [p.library_search], library, queue=False, **private)
         p.library_open.click(h.open_article, [p.library_pick], [p.sources], queue=False, **private)
         p.library_remove.click(h.remove_article, [p.library_pick, p.library_search],
                                [p.library_report, *library, p.status, p.chosen], concurrency_limit=1,
@@ -133,7 +134,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             chip.click(lambda e=empty: e, None, [field], queue=False, **private).then(
                 h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
         p.add.click(h.page_upload, [p.files], [p.files, p.upload_report, p.status, p.chosen], concurrency_limit=1,
-                    concurrency_id=INGEST_GROUP, **private).then(h.library, [p.library_search], library,
+                    concurrency_id=INGEST_GROUP, **private).then(h.show_library, [p.library_search], library,
                                                                  queue=False, **private)
         demo.load(h.refresh, None, [p.status, p.chosen], queue=False, **private)
 

@@ -479,7 +479,7 @@ class Handlers:
         except AssistantError:
             return []
 
-    def library(self, query: str | None) -> tuple[Any, ...]:
+    def show_library(self, query: str | None) -> tuple[Any, ...]:
         """-> (the library's list, its picker): the articles that match `query`."""
         try:
             articles = self.titled(self.assistant.articles())
@@ -523,7 +523,7 @@ class Handlers:
             report = f'<div class="upload-ok">{render.esc(said)}</div>'
         except Exception as exc:
             report = render.error_panel(fail(exc))
-        listing, picker = self.library(query)
+        listing, picker = self.show_library(query)
         return report, listing, picker, status_line(self.assistant), gr.update(choices=self.publishers())
 
     def refresh(self) -> tuple[Any, ...]:
