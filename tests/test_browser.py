@@ -175,7 +175,7 @@ def test_copy_button_puts_the_plain_answer_and_its_numbered_sources_on_the_clipb
     ask(page, question)
     # Gradio's own copy buttons (which copy `\[1\]`, `Iran\-aligned`) are gone from the chat
     assert page.locator("#chat button[aria-label*='opy' i], #chat button[title*='opy' i]").count() == 0
-    button = page.locator("#sources-panel .copy-answer")
+    button = page.locator("#sources-panel .copy-answer:not(.copy-markdown)")
     assert button.inner_text() == "Copy answer with sources"
     page.evaluate("() => navigator.clipboard.writeText('stale')")
     button.click()
@@ -192,6 +192,12 @@ def test_copy_button_puts_the_plain_answer_and_its_numbered_sources_on_the_clipb
         assert f"[{c.number}] {title}" in copied
         assert f"{c.publisher or 'publisher not stated'} · {c.date or 'date not stated'} · {c.source}" in copied
         assert f"“{c.quote}”" in copied
+    page.locator("#sources-panel .copy-markdown").click()  # the Markdown form: a numbered list of sources
+    page.wait_for_function("() => document.querySelector('#sources-panel .copy-markdown').textContent === 'Copied'",
+                           timeout=10_000)
+    markdown = page.evaluate("() => navigator.clipboard.readText()")
+    assert markdown.startswith(expected.text + "\n\n**Sources**\n")
+    assert "\n1. **" in markdown and f"   > {expected.citations[0].quote}" in markdown
     # and the chat still shows the same answer (escaped for display only)
     assert " ".join(expected.text.split()[:6]) in page.locator("#chat .message").last.inner_text()
 

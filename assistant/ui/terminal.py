@@ -61,6 +61,24 @@ def plain_answer(answer: Answer | Mapping[str, Any],
     return "\n".join(lines).rstrip()
 
 
+def markdown_answer(answer: Answer | Mapping[str, Any],
+                    articles: Mapping[str, Mapping[str, Any] | None] | None = None) -> str:
+    """The answer as Markdown for notes and chats: its text, then a numbered list of its sources (title in
+    bold, publisher · date · article id, the quote as a block quote). The chat's "Copy as Markdown"."""
+    data = answer.to_dict() if isinstance(answer, Answer) else answer
+    articles = articles or {}
+    lines = [str(data.get("text") or "").strip()]
+    citations: Sequence[Mapping[str, Any]] = data.get("citations") or []
+    if citations:
+        lines += ["", "**Sources**", ""]
+    for c in citations:
+        article = articles.get(str(c.get("source") or ""))
+        meta = " · ".join([str(source_field(c, article, "publisher") or NO_PUBLISHER),
+                           str(source_field(c, article, "date") or NO_DATE), f"`{c.get('source') or ''}`"])
+        lines += [f"{c.get('number')}. **{display_title(c, article)}** — {meta}", f"   > {c.get('quote') or ''}"]
+    return "\n".join(lines).rstrip()
+
+
 def answer_to_text(answer: Answer) -> str:
     """`assistant ask`'s output: the plain answer with quote offsets and notes."""
     return plain_answer(answer, offsets=True, notes=True)
