@@ -135,11 +135,12 @@ def test_ask_endpoint_returns_cited_answer_whose_quotes_are_exact_article_text(s
 
 
 @pytest.mark.slow
-def test_the_app_offers_exactly_the_ask_article_and_upload_endpoints_with_named_parameters(
+def test_the_app_offers_exactly_the_ask_article_library_and_upload_endpoints_with_named_parameters(
     server: dict[str, Any],
 ) -> None:
     api = client(server).view_api(print_info=False, return_format="dict")
-    assert set(api["named_endpoints"]) == {"/ask", "/article", "/upload"}
+    assert set(api["named_endpoints"]) == {"/ask", "/article", "/library", "/upload"}
+    assert [p["parameter_name"] for p in api["named_endpoints"]["/library"]["parameters"]] == ["query"]
     params = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
     assert params == ["question", "history", "k", "since", "until", "publishers", "answerer"]
     answer = client(server).predict(question="How many US troops are in Iraq?", publishers=["ICARO Media Group"],

@@ -175,7 +175,7 @@ def test_copy_button_puts_the_plain_answer_and_its_numbered_sources_on_the_clipb
     ask(page, question)
     # Gradio's own copy buttons (which copy `\[1\]`, `Iran\-aligned`) are gone from the chat
     assert page.locator("#chat button[aria-label*='opy' i], #chat button[title*='opy' i]").count() == 0
-    button = page.locator("#sources-panel .copy-answer")
+    button = page.locator("#sources-panel .copy-answer:not(.copy-markdown)")
     assert button.inner_text() == "Copy answer with sources"
     page.evaluate("() => navigator.clipboard.writeText('stale')")
     button.click()
@@ -192,6 +192,12 @@ def test_copy_button_puts_the_plain_answer_and_its_numbered_sources_on_the_clipb
         assert f"[{c.number}] {title}" in copied
         assert f"{c.publisher or 'publisher not stated'} · {c.date or 'date not stated'} · {c.source}" in copied
         assert f"“{c.quote}”" in copied
+    page.locator("#sources-panel .copy-markdown").click()  # the Markdown form: a numbered list of sources
+    page.wait_for_function("() => document.querySelector('#sources-panel .copy-markdown').textContent === 'Copied'",
+                           timeout=10_000)
+    markdown = page.evaluate("() => navigator.clipboard.readText()")
+    assert markdown.startswith(expected.text + "\n\n**Sources**\n")
+    assert "\n1. **" in markdown and f"   > {expected.citations[0].quote}" in markdown
     # and the chat still shows the same answer (escaped for display only)
     assert " ".join(expected.text.split()[:6]) in page.locator("#chat .message").last.inner_text()
 
@@ -333,6 +339,10 @@ def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_arti
     # the chip sits next to the question box, not below the fold
     box, chip_box = page.locator("#question").bounding_box(), chip.bounding_box()
     assert 0 <= chip_box["y"] - (box["y"] + box["height"]) < 80
+
+    page.click("#clear-button")  # a new conversation keeps the filters, and says so
+    page.wait_for_function("() => document.body.innerText.includes('The filters are kept')", timeout=20_000)
+    assert chip.is_visible()
 
     chip.click()  # removing the chip removes the filter
     page.wait_for_selector("#since-chip", state="hidden", timeout=20_000)
@@ -485,3 +495,19 @@ def test_a_refresh_keeps_the_conversation_and_earlier_ones_can_be_reopened_delet
     page.click("#history-pick input")
     page.wait_for_timeout(500)
     assert page.locator("[role=option]:has-text('Yehia Rasool')").count() == 0
+
+
+def test_thumbs_down_on_an_answer_becomes_a_question_that_eval_reads(page: Any, app: dict[str, Any]) -> None:
+    from assistant.evaluation.questions import load_questions
+
+    question = "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?"
+    feedback = app["assistant"].settings.feedback
+    before = feedback.read_text(encoding="utf-8").count("\n") if feedback.exists() else 0
+    ask(page, question)
+    page.locator("#chat button[aria-label='Dislike']").last.click()  # the latest answer's thumbs down
+    page.wait_for_function("() => document.body.innerText.includes('saved as a question to check')",
+                           timeout=20_000)
+    lines = feedback.read_text(encoding="utf-8").splitlines()
+    assert len(lines) == before + 1
+    asked = [q for q in load_questions(feedback) if q.question == question]
+    assert asked and asked[-1].type == "feedback-down" and not asked[-1].answerable

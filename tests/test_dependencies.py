@@ -2,7 +2,7 @@
 
 assistant/ imports: in `dependencies`, except imports inside a function guarded by
 `except ImportError: raise MissingExtraError(what, "extra")`, which belong to that extra.
-tests/ imports: in `dependencies` or the extras tests/run.sh installs (test, llm).
+tests/ imports: in `dependencies` or the extras tests/run.sh installs (test, llm, mcp).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 tomllib = pytest.importorskip("tomllib", reason="reading pyproject.toml needs Python 3.11+")
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST_EXTRAS = ("test", "llm")  # what tests/run.sh installs
+TEST_EXTRAS = ("test", "llm", "mcp")  # what tests/run.sh installs
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 
 from assistant.ui import cards as render
 
@@ -37,3 +38,13 @@ def test_panel_says_which_answer_its_cards_belong_to() -> None:
     html = render.sources_panel({"text": "x", "citations": []}, {}, turn=1, question="Who <is> he?")
     assert 'data-turn="1"' in html and "Sources of answer 2: “Who &lt;is&gt; he?”" in html
     assert "src-for" not in render.sources_panel({"text": "x", "citations": []}, {})
+
+
+def test_copy_as_markdown_lists_the_numbered_sources_with_their_quotes() -> None:
+    answer = {"text": "Five died. [1]", "citations": [
+        {"number": 1, "source": "a.txt", "title": "Port <fire>", "date": "2023-11-22", "quote": "Five died."}]}
+    html = render.sources_panel(answer, {"a.txt": None})
+    payload = re.search(r'class="copy-answer copy-markdown" data-copy="([^"]*)"', html)
+    assert payload and unescape(payload[1]) == (
+        "Five died. [1]\n\n**Sources**\n\n1. **Port <fire>** — publisher not stated · 2023-11-22 · `a.txt`\n"
+        "   > Five died.")

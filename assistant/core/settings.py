@@ -34,6 +34,14 @@ class Settings:
         "Folder where articles uploaded in the chat app are saved; synced with the corpus folder, their ids "
         "start with `uploads/`. Empty means `<store_dir>/uploads`, outside the corpus folder.",
     )
+    mcp_server: bool = _doc(
+        "`serve` also offers the tools ask, article and library over MCP (Gradio's MCP server, at "
+        "/gradio_api/mcp/ on the same address); needs the `mcp` extra.", False,
+    )
+    feedback_file: Path | None = _doc(
+        "JSONL file the chat's thumbs up/down append to (question, answer, verdict); `assistant eval "
+        "FILE` reads it as a question set. Empty means `<store_dir>/feedback.jsonl`.",
+    )
     chroma_url: str | None = _doc(
         "URL of a Chroma server (e.g. http://10.0.0.5:8000). When set, chunks live there "
         "instead of the embedded store; the lexical index still caches under store_dir.",
@@ -126,6 +134,11 @@ class Settings:
     def uploads(self) -> Path:
         """The folder chat uploads are saved into (see `upload_dir`)."""
         return Path(self.upload_dir) if self.upload_dir else Path(self.store_dir) / "uploads"
+
+    @property
+    def feedback(self) -> Path:
+        """The file the chat's thumbs up/down append to (see `feedback_file`)."""
+        return Path(self.feedback_file) if self.feedback_file else Path(self.store_dir) / "feedback.jsonl"
 
     @property
     def llm_configured(self) -> bool:

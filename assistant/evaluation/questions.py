@@ -81,7 +81,12 @@ def parse_records(records: Iterable[Mapping[str, Any]], where: str = "question s
     for n, rec in enumerate(records, 1):
         if not isinstance(rec, Mapping):
             raise QuestionSetError(f"{where}: record {n} is not a mapping")
-        q = from_multihop(rec, n) if is_multihop(rec) else from_record(rec, n, where)
+        if is_feedback(rec):
+            q = from_feedback(rec)
+            if q is None:
+                continue
+        else:
+            q = from_multihop(rec, n) if is_multihop(rec) else from_record(rec, n, where)
         questions.append(q)
     seen: set[str] = set()
     for q in questions:
@@ -129,6 +134,31 @@ def _short(value: Any, n: int, where: str, answerable: bool) -> str | None:
     if not answerable:
         raise QuestionSetError(f"{where}: record {n}: an unanswerable question has no 'short' answer")
     return value.strip()
+
+
+def is_feedback(rec: Mapping[str, Any]) -> bool:
+    """A line of the chat's feedback file (a thumbs up or down) that nobody has turned into a test yet:
+    once someone adds "answers", the line is read as our own format."""
+    return rec.get("feedback") in ("up", "down") and "answers" not in rec and "question" in rec
+
+
+def from_feedback(rec: Mapping[str, Any]) -> Question | None:
+    """A voted answer as a question. Up: the answer given is the gold (its short answer, its cited articles),
+    or, for a decline, the question is unanswerable. Down on an answer: a candidate that the answer given was
+    not supported, so the set expects a decline until someone writes the right "answers" into the line.
+    Down on a decline: no gold to check against yet, so it is left out (None) until "answers" are added."""
+    answered = not rec.get("abstained")
+    up = rec.get("feedback") == "up"
+    if not up and not answered:
+        return None
+    answerable = up and answered
+    short = rec.get("short") if answerable and isinstance(rec.get("short"), str) and rec["short"].strip() else None
+    return Question(
+        id=str(rec.get("id") or "fb"), question=str(rec["question"]).strip(),
+        answers=[short or str(rec.get("answer") or "")] if answerable else [],
+        sources=_list(rec.get("sources")) if answerable else [], answerable=answerable,
+        history=_list(rec.get("history")), type=f"feedback-{rec['feedback']}", short=short,
+    )
 
 
 def from_multihop(rec: Mapping[str, Any], n: int) -> Question:

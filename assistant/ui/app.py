@@ -13,6 +13,7 @@ Endpoints for programs (gradio_client):
     /ask      (question, history, k, since, until, publishers, answerer) -> Answer.to_dict()
     /article  (source) -> {"id", "text", "title", "date", "publisher", "file", ...}
     /upload   (files) -> {"saved": [{"file", "article"}], "refused", "summary", "problems", "notices"}
+    /library  (query) -> [{"id", "title", "publisher", "date", "origin"}, ...] (every word of query matched)
 
 Gradio itself is imported only when the app is built, after `prepare_offline()`.
 """
@@ -26,7 +27,7 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from ..core.errors import AssistantError, ConfigError
+from ..core.errors import AssistantError, ConfigError, MissingExtraError
 from ..core.offline import prepare_offline
 from . import cards as render
 from .login import Login, weakness
@@ -115,16 +116,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         p.forget.click(h.forget, [p.past, p.saved], [p.saved, p.past], queue=False, **private)
         library = [p.library_list, p.library_pick]
         for searching in (p.library_search.change, demo.load):
-            searching(h.library, [p.library_search], library, queue=False, **private)
+            searching(h.show_library, [p.library_search], library, queue=False, **private)
         p.library_open.click(h.open_article, [p.library_pick], [p.sources], queue=False, **private)
         p.library_remove.click(h.remove_article, [p.library_pick, p.library_search],
                                [p.library_report, *library, p.status, p.chosen], concurrency_limit=1,
                                concurrency_id=INGEST_GROUP, **private)
         p.chatbot.select(h.show_turn, [p.turns], [p.sources], queue=False, **private)
+        p.chatbot.like(h.feedback, [p.turns], None, **private)  # queued: its toast needs the queue's channel
         for clearing in (p.new_chat.click, p.chatbot.clear):
             clearing(h.new_conversation, [p.turns, p.saved], [p.saved, p.past], queue=False, **private).then(
-                h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], queue=False,
-                **private)
+                h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], **private)
         chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line]
         for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change):
             changed(h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
@@ -133,12 +134,13 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             chip.click(lambda e=empty: e, None, [field], queue=False, **private).then(
                 h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
         p.add.click(h.page_upload, [p.files], [p.files, p.upload_report, p.status, p.chosen], concurrency_limit=1,
-                    concurrency_id=INGEST_GROUP, **private).then(h.library, [p.library_search], library,
+                    concurrency_id=INGEST_GROUP, **private).then(h.show_library, [p.library_search], library,
                                                                  queue=False, **private)
         demo.load(h.refresh, None, [p.status, p.chosen], queue=False, **private)
 
         gr.api(h.api_ask, api_name="ask", concurrency_id=ANSWER_GROUP)
         gr.api(h.api_article, api_name="article")
+        gr.api(h.api_library, api_name="library")
         p.api_trigger.click(h.api_upload, [p.api_files], [p.api_report], api_name="upload", concurrency_limit=1,
                             concurrency_id=INGEST_GROUP)
     return demo
@@ -161,11 +163,22 @@ def launch(demo: gr.Blocks, settings: Settings, **extra: Any) -> Any:
         server_name=settings.host, server_port=settings.port, auth=Login(*credentials).check if credentials else None,
         auth_message="News assistant: sign in with the user and password the server was started with.",
         max_file_size=cap, css=render.CSS, theme=theme, head=render.HEAD, footer_links=["api"], ssr_mode=False,
-        enable_monitoring=False, mcp_server=False, pwa=False, run_history=False, share=False,
+        enable_monitoring=False, mcp_server=mcp_enabled(settings), pwa=False, run_history=False, share=False,
         show_error=False,
     )
     options.update(extra)
     return demo.launch(**options)
+
+
+def mcp_enabled(settings: Settings) -> bool:
+    """Whether to serve MCP; MissingExtraError naming the extra when it is asked for and `mcp` is missing."""
+    if not settings.mcp_server:
+        return False
+    try:
+        import mcp  # noqa: F401 - Gradio's MCP server needs it
+    except ImportError:
+        raise MissingExtraError("the MCP server (mcp)", "mcp") from None
+    return True
 
 
 def sync_corpus(assistant: Assistant) -> None:
@@ -185,7 +198,8 @@ def serve(settings: Settings) -> int:
     prepare_offline()
     try:
         credentials = check_bind(settings)
-    except ConfigError as exc:
+        mcp_enabled(settings)  # a missing extra is said before the corpus syncs
+    except AssistantError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if warning := password_warning(settings, credentials):

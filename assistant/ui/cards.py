@@ -17,13 +17,14 @@ from datetime import date
 from typing import Any
 
 from ..core.text import first_words
-from .terminal import NO_DATE, NO_PUBLISHER, display_title, plain_answer, source_field
+from .terminal import NO_DATE, NO_PUBLISHER, display_title, markdown_answer, plain_answer, source_field
 
 CONTEXT_CHARS = 260  # characters of surrounding text shown on each side of a quote in a card
 FULL_ARTICLE_CHARS = 60_000  # longer articles are shown as a window around the quote
 
 EMPTY_SOURCES = "Sources of the latest answer appear here as numbered cards."
 COPY_LABEL = "Copy answer with sources"
+COPY_MARKDOWN_LABEL = "Copy as Markdown"
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
 _ESCAPED_MARKER = re.compile(r"\\\[(\d{1,3})\\\]")  # a citation marker after chat_text: \[2\]
@@ -58,7 +59,7 @@ CSS = """
   padding: 0.7rem 0.85rem; }
 .upload-ok { color: #15803d; } .upload-bad { color: #b91c1c; }
 #status-line { color: var(--body-text-color-subdued); font-size: 0.88rem; }
-.src-tools { display: flex; justify-content: flex-end; margin: 0 0 0.5rem 0; }
+.src-tools { display: flex; justify-content: flex-end; gap: 0.4rem; margin: 0 0 0.5rem 0; }
 .copy-answer { font-size: 0.85rem; padding: 0.25rem 0.7rem; border-radius: 8px; cursor: pointer;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
   color: var(--body-text-color); }
@@ -272,10 +273,13 @@ def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) 
 
 
 def copy_button(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
-    """A button that copies the answer as plain text with its numbered sources (see HEAD's handler)."""
-    text = plain_answer(answer, articles)
-    return (f'<div class="src-tools"><button type="button" class="copy-answer" data-copy="{esc(text)}" '
-            f'data-label="{esc(COPY_LABEL)}">{esc(COPY_LABEL)}</button></div>')
+    """Buttons that copy the answer with its numbered sources, as plain text and as Markdown (see HEAD's
+    handler)."""
+    buttons = [(plain_answer(answer, articles), COPY_LABEL, "copy-answer"),
+               (markdown_answer(answer, articles), COPY_MARKDOWN_LABEL, "copy-answer copy-markdown")]
+    return '<div class="src-tools">' + "".join(
+        f'<button type="button" class="{kind}" data-copy="{esc(text)}" data-label="{esc(label)}">{esc(label)}</button>'
+        for text, label, kind in buttons) + "</div>"
 
 
 def panel_head(turn: int | None, question: str | None) -> str:

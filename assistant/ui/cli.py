@@ -70,10 +70,20 @@ def cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_chat(args: argparse.Namespace) -> int:
+    from .terminal import chat
+
+    try:
+        import readline  # noqa: F401 - line editing and history for input(), where the platform has it
+    except ImportError:
+        pass
+    return chat(_assistant(args, answerer=args.answerer))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import serve
 
-    return serve(_settings(args, host=args.host, port=args.port, auth=args.auth))
+    return serve(_settings(args, host=args.host, port=args.port, auth=args.auth, mcp_server=args.mcp or None))
 
 
 def cmd_settings(args: argparse.Namespace) -> int:
@@ -119,10 +129,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
     p.set_defaults(func=cmd_ask)
 
+    p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups, sources under each answer")
+    p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
+    p.set_defaults(func=cmd_chat)
+
     p = sub.add_parser("serve", help="start the chat app (the same as `python app.py`)")
     p.add_argument("--host", help="address to bind (ASSISTANT_HOST; default 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (ASSISTANT_PORT; default 7860)")
     p.add_argument("--auth", help="user:password required to use the app (ASSISTANT_AUTH; needed off loopback)")
+    p.add_argument("--mcp", action="store_true", help="also offer ask, article and library as MCP tools at "
+                   "/gradio_api/mcp/ (ASSISTANT_MCP_SERVER; needs the mcp extra)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("settings", help="list every ASSISTANT_* setting")

@@ -11,6 +11,8 @@ Imported only by `app.build_app` (and tests), so gradio loads after `prepare_off
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import re
 from collections.abc import Iterator
@@ -147,6 +149,20 @@ def library_choices(articles: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """(label, article id) for the library's picker: the title (or id) and where it came from."""
     return [(f"{a.get('title') or a['id']} ({render.ORIGINS.get(a['origin'], a['origin'])})", a["id"])
             for a in articles]
+
+
+def feedback_record(turns: list[dict[str, Any]], liked: bool) -> dict[str, Any]:
+    """The last of `turns` as a feedback line: its question, the questions before it (the follow-up's
+    context), the answer, its short answer, cited articles, whether it declined, and the verdict."""
+    turn, answer = turns[-1], turns[-1]["answer"]
+    record = {
+        "id": "fb-" + hashlib.sha256(f"{turn['question']}\n{answer.get('text')}".encode()).hexdigest()[:10],
+        "feedback": "up" if liked else "down", "question": turn["question"],
+        "history": [t["question"] for t in turns[:-1]], "answer": answer.get("text") or "",
+        "short": (answer.get("short") or {}).get("text"), "abstained": bool(answer.get("abstained")),
+        "sources": list(dict.fromkeys(c.get("source") for c in answer.get("citations") or [] if c.get("source"))),
+    }
+    return record
 
 
 MAX_PAST = 20  # earlier conversations kept in the browser
@@ -343,6 +359,24 @@ class Handlers:
             return str(turn["sources"])
         return render.error_panel(turn["error"]) if turn.get("error") else None
 
+    def feedback(self, turns: list[dict[str, Any]], evt: gr.LikeData) -> None:
+        """A thumbs up or down on an answer: appended to the feedback file, which `assistant eval` reads
+        as a question set (`feedback_record`)."""
+        index = evt.index if isinstance(evt.index, int) else (evt.index or [0])[0]
+        number = int(index) // 2
+        if not 0 <= number < len(turns) or turns[number].get("answer") is None or evt.liked not in (True, False):
+            return
+        record = feedback_record(turns[:number + 1], bool(evt.liked))
+        path = self.assistant.settings.feedback
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError as exc:
+            raise error(f"cannot save the feedback to {path}: {exc.strerror or exc}") from None
+        gr.Info("Thanks: saved for the evaluation." if evt.liked else
+                "Thanks: saved as a question to check in the evaluation.")
+
     # ---- history kept in the browser ----
     def remember(self, turns: list[dict[str, Any]], saved: dict[str, Any] | None) -> dict[str, Any]:
         """-> the browser's copy: this conversation (answered turns, without their HTML) and earlier ones."""
@@ -445,7 +479,7 @@ class Handlers:
         except AssistantError:
             return []
 
-    def library(self, query: str | None) -> tuple[Any, ...]:
+    def show_library(self, query: str | None) -> tuple[Any, ...]:
         """-> (the library's list, its picker): the articles that match `query`."""
         try:
             articles = self.titled(self.assistant.articles())
@@ -489,7 +523,7 @@ class Handlers:
             report = f'<div class="upload-ok">{render.esc(said)}</div>'
         except Exception as exc:
             report = render.error_panel(fail(exc))
-        listing, picker = self.library(query)
+        listing, picker = self.show_library(query)
         return report, listing, picker, status_line(self.assistant), gr.update(choices=self.publishers())
 
     def refresh(self) -> tuple[Any, ...]:
@@ -499,8 +533,18 @@ class Handlers:
     def api_ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
                 since: str | None = None, until: str | None = None, publishers: list[str] | None = None,
                 answerer: str | None = None) -> dict[str, Any]:
-        """Answer a question (history: [{"role": "user"|"assistant", "content": str}, ...]) with
-        numbered citations; returns Answer.to_dict()."""
+        """Answer a question from the news articles with numbered citations ([n] in the text, each the exact
+        sentence of an article), or decline ("The articles don't say."); returns Answer.to_dict().
+
+        Args:
+            question: the question, e.g. "Who is Yehia Rasool?"
+            history: the conversation so far, [{"role": "user"|"assistant", "content": str}, ...], for follow-ups.
+            k: how many passages to retrieve (default from the server's settings).
+            since: only articles dated on or after this YYYY-MM-DD.
+            until: only articles dated on or before this YYYY-MM-DD.
+            publishers: only articles of these publishers.
+            answerer: "extractive" (default) or "llm" when the server has one.
+        """
         try:
             options = answer_options(since, until, publishers, answerer)
             if k is not None:
@@ -510,7 +554,11 @@ class Handlers:
             raise error(fail(exc)) from None
 
     def api_article(self, source: str) -> dict[str, Any]:
-        """The cleaned text and metadata of one article; a citation's quote is text[start:end]."""
+        """The cleaned text and metadata of one article; a citation's quote is text[start:end].
+
+        Args:
+            source: the article id, as a citation's "source" or a library entry's "id" gives it.
+        """
         try:
             found = dict(self.assistant.article(source))
         except Exception as exc:
@@ -518,6 +566,18 @@ class Handlers:
         # a "path" key would make gradio_client take the dict for a file to download
         found["file"] = found.pop("path", None)
         return found
+
+    def api_library(self, query: str = "") -> list[dict[str, Any]]:
+        """The stored articles whose title, publisher, date or id hold every word of the query (all when
+        empty): id, title, publisher, date and origin ("corpus", "upload", "outside"); an id opens with /article.
+
+        Args:
+            query: words to look for, e.g. "ICARO 2023"; empty lists every article.
+        """
+        try:
+            return search_library(self.titled(self.assistant.articles()), query)
+        except Exception as exc:
+            raise error(fail(exc)) from None
 
     def api_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> dict[str, Any]:  # noqa: B008
         """Save and ingest uploaded files; gradio_client sees the progress in its job's status."""

@@ -108,7 +108,7 @@ def _conversation(settings: Settings) -> dict[str, Any]:
     chatbot = gr.Chatbot(
         label="Conversation", elem_id="chat", height=460, sanitize_html=True,
         render_markdown=True, latex_delimiters=[], buttons=[],
-        feedback_options=None, allow_tags=False, layout="bubble",
+        feedback_options=("Like", "Dislike"), allow_tags=False, layout="bubble",
         placeholder="Ask about the news articles. Click an answer to see its sources again.",
     )
     with gr.Row():
