@@ -63,11 +63,12 @@ def read_until(fd: int, wanted: str, seen: list[str], timeout: float = 120.0) ->
     """Read the pseudo-terminal until `wanted` appears after what was read before; returns the new text."""
     start = len("".join(seen))
     deadline = time.monotonic() + timeout
+    poller = select.poll()  # not select.select: after a long test run the pty's fd can be above 1024
+    poller.register(fd, select.POLLIN)
     while wanted not in "".join(seen)[start:]:
         if time.monotonic() > deadline:
             raise AssertionError(f"no {wanted!r} in: {''.join(seen)[start:]!r}")
-        ready, _, _ = select.select([fd], [], [], 1.0)
-        if ready:
+        if poller.poll(1000):
             try:
                 seen.append(os.read(fd, 65536).decode("utf-8", "replace"))
             except OSError:
