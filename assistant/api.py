@@ -243,6 +243,23 @@ class Assistant:
         self._check_filters(options)
         yield from self.engine.stream(question, history or [], **options)
 
+    # --- llama-index ----------------------------------------------------------------------------
+    def as_retriever(self, **filters: Any) -> Any:
+        """This store's hybrid retrieval as a llama-index `BaseRetriever` whose nodes are chunks with their
+        article id, title, publisher, date and exact `start`/`end` in the article's cleaned text.
+        Filters: those of `ask` (k, since, until, publishers, article_ids)."""
+        from .answer.llamaindex import NewsRetriever
+
+        self._check_filters(filters)
+        return NewsRetriever(self.engine, **filters)
+
+    def as_query_engine(self, **options: Any) -> Any:
+        """`ask` as a llama-index query engine: `Response.response` is the cited answer, `source_nodes`
+        exactly its citations, `metadata` the `Answer.to_dict()`. Options: those of `ask`."""
+        from .answer.llamaindex import NewsQueryEngine
+
+        return NewsQueryEngine(self.ask, **options)
+
     def _check_filters(self, options: Mapping[str, Any]) -> None:
         """Raise FilterError naming how many articles each filter leaves when together they leave none:
         answering from nothing would only say the articles don't say, and hide why."""
