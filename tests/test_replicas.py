@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from processes import stop
@@ -125,3 +126,26 @@ def test_an_ingest_through_one_replica_is_answered_by_another_within_10_s(chroma
     finally:
         replica.stdin.close()
         stop(replica)
+
+
+@pytest.mark.slow
+def test_two_replicas_ingesting_at_once_leave_one_consistent_store(chroma_server, tmp_path):  # noqa: F811
+    base = {k: v for k, v in os.environ.items() if not k.startswith("ASSISTANT_")}
+    base |= {"ASSISTANT_CORPUS_DIR": str(SEED), "ASSISTANT_CHROMA_URL": chroma_server}
+    exe = Path(sys.executable).with_name("assistant")
+    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "assistant"]
+    procs = [subprocess.Popen(command + ["ingest", "--json"], env=base | {"ASSISTANT_STORE_DIR": str(tmp_path / n)},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in ("a", "b")]
+    results = [(p.wait(timeout=600), p.stdout.read(), p.stderr.read()) for p in procs]
+    for p in procs:
+        p.stdout.close()
+        p.stderr.close()
+    assert any(rc == 0 for rc, _, _ in results), results
+    for rc, _, err in results:
+        if rc != 0:  # the loser says why in one line, and wrote nothing
+            errors = [line for line in err.splitlines() if line.startswith("error:")]
+            assert len(errors) == 1 and "another replica" in errors[0] and "one writer at a time" in errors[0], err
+    again = cli(["ingest", "--json"], base | {"ASSISTANT_STORE_DIR": str(tmp_path / "c")})
+    assert again.returncode == 0, again.stderr
+    report = json.loads(again.stdout)
+    assert (report["unchanged"], report["chunks_embedded"], report["articles_total"]) == (5, 0, 5)
