@@ -149,3 +149,18 @@ def test_two_replicas_ingesting_at_once_leave_one_consistent_store(chroma_server
     assert again.returncode == 0, again.stderr
     report = json.loads(again.stdout)
     assert (report["unchanged"], report["chunks_embedded"], report["articles_total"]) == (5, 0, 5)
+
+
+def test_a_rebuild_by_another_replica_is_followed_not_failed(tmp_path):
+    from assistant.core.settings import Settings
+    from assistant.index.store import Store
+
+    settings = Settings.from_env(corpus_dir=str(tmp_path / "corpus"), store_dir=str(tmp_path / "store"))
+    reader, rebuilder = Store(settings, "m", 2), Store(settings, "m", 2)
+    rebuilder.chunks.upsert(ids=["a::1::0"], embeddings=[[1.0, 0.0]], metadatas=[{"article_id": "a"}])
+    before = reader.change_stamp()
+    assert before[0] == 1
+    with rebuilder.writer_lease():
+        rebuilder.reset()  # `ingest --rebuild` elsewhere: the collections the reader holds are dropped
+    after = reader.change_stamp()
+    assert after[0] == 0 and after != before

@@ -130,6 +130,12 @@ class Store:
         can see another replica's ingest without listing ids."""
         from .replicas import read_stamp
 
+        try:
+            return self.chunks.count(), read_stamp(self._control)
+        except StoreError as exc:
+            if type(exc.__context__).__name__ != "NotFoundError":
+                raise
+        self._open()  # another replica rebuilt the store: its collections are new ones
         return self.chunks.count(), read_stamp(self._control)
 
     def lexical_path(self) -> Path:
