@@ -53,8 +53,13 @@ class WriterLease:
         self.acquire()
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.release()
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            self.release()
+        except StoreError:
+            if kind is None:
+                raise
+            # the write's own error says what went wrong; an unreleased lease expires by itself
 
     def _record(self) -> dict[str, Any]:
         return {"owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
