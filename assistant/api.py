@@ -133,11 +133,12 @@ class Assistant:
 
         with self._ingest_lock:
             rescued = self._rescue() if rebuild else None
-            report = sync(
-                self.store, self.embed_model, self.settings,
-                paths=[Path(p) for p in paths] if paths is not None else None, rebuild=rebuild, progress=progress,
-                allow_empty=allow_empty,
-            )
+            with self.store.writer_lease():  # one writer across replicas; leaving tells them the store changed
+                report = sync(
+                    self.store, self.embed_model, self.settings,
+                    paths=[Path(p) for p in paths] if paths is not None else None, rebuild=rebuild,
+                    progress=progress, allow_empty=allow_empty,
+                )
             if rescued:
                 report.notices.insert(0, rescued)
             self.retriever.refresh(force=report.changed or rebuild)
@@ -154,9 +155,10 @@ class Assistant:
             found = self.store.get_article(article_id)
             if found is None:
                 raise AssistantError(f"no article {article_id!r} in the store")
-            self.store.delete_chunks([cid for cid, _, _ in self.store.chunks_of([article_id])])
-            self.store.delete_sentences([sid for sid, _, _ in self.store.sentences_of([article_id])])
-            self.store.delete_articles([article_id])
+            with self.store.writer_lease():
+                self.store.delete_chunks([cid for cid, _, _ in self.store.chunks_of([article_id])])
+                self.store.delete_sentences([sid for sid, _, _ in self.store.sentences_of([article_id])])
+                self.store.delete_articles([article_id])
             # "uploads/f.jsonl#3" is one record of a file: the file goes with the last of its records
             name = article_id.removeprefix("uploads/").split("#", 1)[0]
             if not any(i.split("#", 1)[0] == f"uploads/{name}" for i in self.store.article_records()):

@@ -3,7 +3,9 @@
 Two cases, each in fresh processes on a private copy of corpus/:
   * store already ingested (the usual restart: sync finds nothing to embed)
   * empty store (first run: the whole corpus is embedded before serving)
-For each run it also times the first answered question (/ask through gradio_client).
+For each run it also times the first answered question (/ask through gradio_client). As the floor,
+the same run times a bare `python -c "import gradio"` (fresh processes too) and prints each case's page
+time as a ratio of it.
 
     .venv/bin/python benchmarks/cold_start.py [--runs 3]
 
@@ -74,6 +76,13 @@ def one_run(corpus: Path, store: Path, timeout: float = 600.0) -> tuple[float, f
             proc.wait()
 
 
+def bare_gradio_import() -> float:
+    """Seconds for a fresh `python -c "import gradio"`: the floor no Gradio app can start under."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import gradio"], check=True, cwd=ROOT)
+    return time.perf_counter() - t0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3, help="fresh processes per case (default 3)")
@@ -97,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             ready.append(one_run(corpus, ingested_store))
             print(f"ingested store, run {i + 1}: page {ready[-1][0]:.1f} s, first answer {ready[-1][1]:.1f} s",
                   file=sys.stderr)
+        bare = [bare_gradio_import() for _ in range(args.runs)]
         rows = [("store already ingested", ready), (f"empty store ({n_files} articles to embed)", empty)]
 
     def cell(values: list[float]) -> str:
@@ -104,10 +114,13 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"Cold start of `python app.py` ({platform.python_implementation()} {platform.python_version()}, "
           f"{os.cpu_count()} CPUs, {args.runs} fresh processes per case; median (min–max), seconds)\n")
-    print("| case | start → first page (HTTP 200 of /) | start → first answer |")
-    print("|---|---|---|")
+    floor = statistics.median(bare)
+    print("| case | start → first page (HTTP 200 of /) | page ÷ bare `import gradio` | start → first answer |")
+    print("|---|---|---|---|")
+    print(f"| bare `python -c \"import gradio\"` | {cell(bare)} | 1.0 | – |")
     for name, runs in rows:
-        print(f"| {name} | {cell([r[0] for r in runs])} | {cell([r[1] for r in runs])} |")
+        pages = [r[0] for r in runs]
+        print(f"| {name} | {cell(pages)} | {statistics.median(pages) / floor:.1f} | {cell([r[1] for r in runs])} |")
     return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from .query import Query
 RRF_K = 60
 DATE_BOOST = 0.5  # added to the fused score of chunks dated in the named range, in RRF units of rank 1
 PUBLISHER_BOOST = 0.1  # the same for chunks from a publisher the question names ("as reported by TechCrunch")
+CHECK_SECONDS = 1.0  # at most one change check (two small reads) per this many seconds per process
 
 
 @dataclass
@@ -53,11 +55,14 @@ class HybridRetriever:
         self._index: LexicalIndex | None = None
         self._metas: dict[str, dict[str, Any]] = {}
         self._publisher_words: dict[str, str] = {}  # publisher -> its words, padded for whole-word matching
+        self._stamp: tuple[int, str] | None = None  # the store's change stamp the index was built at
+        self._checked = 0.0  # monotonic time of the last change check
 
     def refresh(self, force: bool = False) -> LexicalIndex:
         """Load the persisted index, rebuilding it if it does not cover exactly the stored chunks."""
         with self._lock:
-            ids = self.store.chunks.get(include=[])["ids"] if not force else None
+            self._stamp, self._checked = self.store.change_stamp(), time.monotonic()  # before reading: a write
+            ids = self.store.chunks.get(include=[])["ids"] if not force else None  # meanwhile is seen next time
             if not force and self._index is not None and self._index.signature == signature(ids):
                 return self._index
             index = None if force else LexicalIndex.load(self.path)
@@ -77,7 +82,21 @@ class HybridRetriever:
 
     @property
     def index(self) -> LexicalIndex:
-        return self._index if self._index is not None else self.refresh()
+        """The lexical index, rebuilt first when another replica (or process) wrote to the store since it
+        was built: each request sees every replica's ingests within CHECK_SECONDS."""
+        if self._index is None:
+            return self.refresh()
+        if time.monotonic() - self._checked < CHECK_SECONDS:
+            return self._index
+        self._checked = time.monotonic()
+        stamp = self.store.change_stamp()
+        if stamp == self._stamp:
+            return self._index
+        with self._lock:
+            if stamp == self._stamp:  # another thread has rebuilt it meanwhile
+                return self._index
+        # rebuilt from the store's texts: an edit that keeps its chunk ids (a new title) changes them too
+        return self.refresh(force=True)
 
     def named_publishers(self, query: str) -> set[str]:
         """Publishers of the store that the question names, as whole words, case-insensitively."""

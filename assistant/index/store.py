@@ -105,6 +105,7 @@ class Store:
             self._chunks = self._collection(f"{name}_chunks", **vectors)
             self._articles = self._collection(f"{name}_articles")
             self._sentences = self._collection(f"{name}_sentences", **vectors)
+            self._control = self._collection(f"{name}_control")  # replicas: writer lease, change stamp
         except StoreError:
             raise
         except Exception as exc:
@@ -116,6 +117,26 @@ class Store:
                 f"the store at {self.location} was built with embedding model {built_with!r}, "
                 f"not {self.model_name!r}: rebuild it with `assistant ingest --rebuild`"
             )
+
+    def writer_lease(self) -> Any:
+        """The context every write to the store runs in: one writer at a time across the replicas that
+        share it (see `replicas`); leaving it tells the other replicas the store changed."""
+        from .replicas import WriterLease
+
+        return WriterLease(self._control, self.location)
+
+    def change_stamp(self) -> tuple[int, str]:
+        """(chunk count, change stamp): two small reads that move when any replica writes, so a reader
+        can see another replica's ingest without listing ids."""
+        from .replicas import read_stamp
+
+        try:
+            return self.chunks.count(), read_stamp(self._control)
+        except StoreError as exc:
+            if type(exc.__context__).__name__ != "NotFoundError":
+                raise
+        self._open()  # another replica rebuilt the store: its collections are new ones
+        return self.chunks.count(), read_stamp(self._control)
 
     def lexical_path(self) -> Path:
         """Where the lexical index of this store is cached: under store_dir, named by the collection (and

@@ -1,0 +1,134 @@
+"""Several app processes (replicas) on one store, as on one `chroma run` server: who may write, and
+whether the store changed since a replica last looked.
+
+Both live in a small control collection (`<collection>_control`, two records) that `Store.reset`
+leaves alone, so a rebuild keeps its lease:
+
+* The writer lease (record `writer`): one ingest at a time across every replica. Chroma has no
+  transactions across calls, but `add` of an id that exists leaves the stored record as it is,
+  so of two replicas that race for the lease one record stands; each reads it back, and the one
+  that does not find itself refuses with one line (`WriterBusyError`). A lease names its holder
+  (host, pid) and expires unless renewed (a thread renews it while held), so a replica killed
+  mid-ingest blocks the others for at most `LEASE_SECONDS`, and none on its own host (a dead pid).
+* The change stamp (record `stamp`): rewritten when a lease is released, i.e. after every ingest or
+  removal by any replica. With the chunk count (which also moves during another's ingest) it is
+  the cheap check each request makes: two small reads, never a listing of ids.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from ..core.errors import StoreError
+
+LEASE_ID = "writer"
+STAMP_ID = "stamp"
+LEASE_SECONDS = 60.0  # a lease not renewed for this long is free (wall clock; replicas' clocks should agree)
+RENEW_SECONDS = 15.0
+
+
+class WriterBusyError(StoreError):
+    """Another replica is writing to the store (it holds the writer lease)."""
+
+
+class WriterLease:
+    """The store's writer lease as a context manager; entering raises WriterBusyError when another
+    live replica holds it. Leaving bumps the change stamp, then frees the lease."""
+
+    def __init__(self, control: Any, location: str, clock: Callable[[], float] = time.time) -> None:
+        self.control = control
+        self.location = location
+        self.clock = clock
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._stop = threading.Event()
+        self._renewer: threading.Thread | None = None
+
+    def __enter__(self) -> WriterLease:
+        self.acquire()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        try:
+            self.release()
+        except StoreError:
+            if kind is None:
+                raise
+            # the write's own error says what went wrong; an unreleased lease expires by itself
+
+    def _record(self) -> dict[str, Any]:
+        return {"owner": self.owner, "host": socket.gethostname(), "pid": os.getpid(),
+                "since": self.clock(), "expires": self.clock() + LEASE_SECONDS}
+
+    def holder(self) -> dict[str, Any]:
+        got = self.control.get(ids=[LEASE_ID], include=["metadatas"])
+        return dict(got["metadatas"][0] or {}) if got["ids"] else {}
+
+    def acquire(self) -> None:
+        """Take the lease: insert-if-absent, read back; a stale holder's lease is removed (only if it is
+        still that holder's) and the insert tried once more."""
+        for _ in range(2):
+            self.control.add(ids=[LEASE_ID], embeddings=[[1.0]], metadatas=[self._record()])
+            held = self.holder()
+            if held.get("owner") == self.owner:
+                self._renewer = threading.Thread(target=self._renew, name="writer-lease", daemon=True)
+                self._renewer.start()
+                return
+            if not self._stale(held):
+                break
+            self.control.delete(ids=[LEASE_ID], where={"owner": str(held.get("owner"))})
+        raise WriterBusyError(busy_message(self.location, held, self.clock()))
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._renewer is not None:
+            self._renewer.join(timeout=5)
+        bump_stamp(self.control)
+        self.control.delete(ids=[LEASE_ID], where={"owner": self.owner})
+
+    def _renew(self) -> None:
+        """Push the expiry on while held (an ingest of a large corpus outlasts LEASE_SECONDS)."""
+        while not self._stop.wait(RENEW_SECONDS):
+            try:
+                if self.holder().get("owner") == self.owner:
+                    self.control.upsert(ids=[LEASE_ID], embeddings=[[1.0]], metadatas=[self._record()])
+            except Exception:  # a missed renewal only shortens the lease; the ingest itself goes on
+                pass
+
+    def _stale(self, held: dict[str, Any]) -> bool:
+        """Expired, or held by a process of this host that is gone (a replica killed mid-ingest)."""
+        if float(held.get("expires") or 0) < self.clock():
+            return True
+        if held.get("host") == socket.gethostname() and isinstance(held.get("pid"), int):
+            return not _alive(held["pid"])
+        return False
+
+
+def busy_message(location: str, held: dict[str, Any], now: float) -> str:
+    ago = max(now - float(held.get("since") or now), 0.0)
+    return (f"another replica (host {held.get('host', '?')}, pid {held.get('pid', '?')}) has been writing to "
+            f"the store at {location} for {ago:.0f} s; one writer at a time: retry when it finishes")
+
+
+def bump_stamp(control: Any) -> None:
+    control.upsert(ids=[STAMP_ID], embeddings=[[1.0]], metadatas=[{"stamp": uuid.uuid4().hex}])
+
+
+def read_stamp(control: Any) -> str:
+    got = control.get(ids=[STAMP_ID], include=["metadatas"])
+    return str((got["metadatas"][0] or {}).get("stamp", "")) if got["ids"] else ""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but not ours to signal
+        return True
+    return True
