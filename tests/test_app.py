@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from processes import stop
+from processes import free_port, stop
 
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
@@ -45,11 +45,6 @@ Construction of the tower, paid for by a levy on visiting cruise ships, is expec
 The old lighthouse, built in 1911, will become a maritime museum run by the town council.
 """
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def app_env(corpus: Path, store: Path, **more: str) -> dict[str, str]:

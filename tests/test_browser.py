@@ -11,13 +11,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from processes import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium")  # Debian's package; never downloaded
@@ -48,11 +48,6 @@ pytestmark = [
     pytest.mark.filterwarnings("ignore:The copy keyword is deprecated"),
 ]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -137,6 +132,17 @@ def ask(page: Any, question: str, cards_expected: bool = True) -> None:
         arg=[before],
         timeout=120_000,
     )
+
+
+def upload(page: Any, path: Path, shown: str) -> None:
+    """Upload one file through the page's "Add articles" panel (waiting until its list shows `shown`) and wait
+    until it is stored."""
+    page.click("text=Add articles")
+    page.set_input_files("#upload-files input[type=file]", str(path))
+    page.wait_for_function(
+        "name => document.querySelector('#upload-files').textContent.includes(name)", arg=shown, timeout=30_000)
+    page.click("#upload-button")
+    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
 
 
 def test_question_typed_in_the_page_gets_a_streamed_answer_with_numbered_source_cards(
@@ -228,12 +234,7 @@ def test_uploaded_article_with_html_injections_is_shown_as_text_and_runs_nothing
 ) -> None:
     path = tmp_path / "velmora<script>.txt"
     path.write_text(INJECTION_ARTICLE, encoding="utf-8")
-    page.click("text=Add articles")
-    page.set_input_files("#upload-files input[type=file]", str(path))
-    page.wait_for_function(
-        "() => document.querySelector('#upload-files').textContent.includes('velmora')", timeout=30_000)
-    page.click("#upload-button")
-    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
+    upload(page, path, "velmora")
     report = page.inner_text("#upload-report")
     # said in the reader's words: the headline, publisher and date, no file hash or chunk count
     assert f"Added “{INJECTION_TITLE}” (Velmora Ledger, 12 Feb 2024) from velmora" in report, report
@@ -387,12 +388,7 @@ def test_library_lists_opens_and_removes_an_upload_after_which_questions_about_i
     question = "How long did the Orlen Valley ferry strike last?"
     path = tmp_path / "orlen.txt"
     path.write_text(LIBRARY_ARTICLE, encoding="utf-8")
-    page.click("text=Add articles")
-    page.set_input_files("#upload-files input[type=file]", str(path))
-    page.wait_for_function(
-        "() => document.querySelector('#upload-files').textContent.includes('orlen')", timeout=30_000)
-    page.click("#upload-button")
-    page.wait_for_selector("#upload-report .upload-ok", timeout=120_000)
+    upload(page, path, "orlen")
     ask(page, question)
     assert "nine-day" in page.locator("#chat .bot-row").last.inner_text()
 

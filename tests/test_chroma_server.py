@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -15,16 +14,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from processes import stop
+from processes import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "corpus"
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def chroma_executable() -> str | None:
