@@ -193,11 +193,8 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "timeline", None
     if _OVERVIEW.search(question):
         return "overview", None
-    if m := _NAME_OF.search(question):  # "What is the name of the base in Jordan where ...?"
-        for word in m.group(1).lower().split():
-            typed, plural = _item_noun(word)
-            if typed:
-                return ("list", typed) if plural else (typed, typed)
+    if found := _item_in(_NAME_OF.search(question)):  # "What is the name of the base in Jordan where ...?"
+        return _as_item(found)
     if _WHO_THE.search(question):
         return "person", "person"
     if _ALIAS.search(question):
@@ -210,11 +207,9 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "comparison", None
     if _YESNO.search(question):
         return "yesno", None
-    if (m := _WHICH.search(question)) and not re.match(r"(type|kind|sort)s? of\b", m.group(1), re.I):
-        for word in m.group(1).lower().split():
-            typed, plural = _item_noun(word)
-            if typed:
-                return ("list", typed) if plural else (typed, typed)
+    if ((m := _WHICH.search(question)) and not re.match(r"(type|kind|sort)s? of\b", m.group(1), re.I)
+            and (found := _item_in(m))):
+        return _as_item(found)
     if _REASON.search(question):
         return "reason", None
     return "other", None
@@ -222,14 +217,23 @@ def asked_for(question: str) -> tuple[str, str | None]:
 
 def item_noun(question: str) -> str | None:
     """The noun after "which"/"what"/"name of" that says what the answer is, singular ("ministry")."""
-    for rule in (_NAME_OF, _WHICH):
-        if m := rule.search(question):
-            for word in m.group(1).lower().split():
-                typed, plural = _item_noun(word)
-                if typed:
-                    word = re.sub(r"['’]s$", "", word)
-                    return _IRREGULAR_PLURALS.get(word, word[:-1] if plural else word)
+    found = _item_in(_NAME_OF.search(question)) or _item_in(_WHICH.search(question))
+    return found[2] if found else None
+
+
+def _item_in(m: re.Match[str] | None) -> tuple[str, bool, str] | None:
+    """(type, plural, singular noun) of the first item noun in a "which ..."/"name of ..." match."""
+    for word in m.group(1).lower().split() if m else ():
+        typed, plural, singular = _item_noun(word)
+        if typed:
+            return typed, plural, singular
     return None
+
+
+def _as_item(found: tuple[str, bool, str]) -> tuple[str, str]:
+    """What an item noun asks for: a list of its type when plural, else one of its type."""
+    typed, plural, _ = found
+    return ("list", typed) if plural else (typed, typed)
 
 
 def item_type(lemma: str) -> str | None:
@@ -237,15 +241,16 @@ def item_type(lemma: str) -> str | None:
     return _NOUN_TYPE.get(lemma.lower())
 
 
-def _item_noun(word: str) -> tuple[str | None, bool]:
+def _item_noun(word: str) -> tuple[str | None, bool, str]:
+    """(type, plural, singular) of a word that may name an answer's type."""
     word = re.sub(r"['’]s$", "", word)  # "Which Iranian commander's assassination ..."
     if word in _IRREGULAR_PLURALS:
-        return _NOUN_TYPE.get(_IRREGULAR_PLURALS[word]), True
+        return _NOUN_TYPE.get(_IRREGULAR_PLURALS[word]), True, _IRREGULAR_PLURALS[word]
     if word in _NOUN_TYPE:
-        return _NOUN_TYPE[word], False
+        return _NOUN_TYPE[word], False, word
     if word.endswith("s") and word[:-1] in _NOUN_TYPE:
-        return _NOUN_TYPE[word[:-1]], True
-    return None, False
+        return _NOUN_TYPE[word[:-1]], True, word[:-1]
+    return None, False, word
 
 
 def how_many_focus(text: str) -> tuple[str, ...]:

@@ -482,10 +482,12 @@ _SPOKEN_ON = re.compile(r"\b(?:said|says|told|stated|states|added|adds|noted|ann
                         r"reported|wrote|tweeted|posted)(?:\s+\w+)?\s+(?:on\s+)?$", re.I)
 
 
+_SAID = tuple(SPEECH_VERBS.split("|"))
+
+
 def _asks_speech(query: Query) -> bool:
     """Whether the question's verb is a speech act ("When did Iraq condemn ...?": the day it spoke)."""
-    said = SPEECH_VERBS.split("|")
-    return any(len(v) >= 3 and any(w.startswith(v) for w in said) for v in query.parse.verb_forms())
+    return any(len(v) >= 3 and any(w.startswith(v) for w in _SAID) for v in query.parse.verb_forms())
 
 
 _SPEAKS_FOR = re.compile(r"\b(?:spokes(?:person|man|woman)|aide|adviser|advisor|office|lawyer|attorney)s?\s+"
