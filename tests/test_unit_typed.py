@@ -265,3 +265,17 @@ def test_a_multi_hop_answer_is_weighed_by_how_well_each_article_states_it() -> N
     ranked = _grouped(found, multi=True)
     assert [c.text for c in ranked] == ["Bo Day", "Ann Lee"]
     assert ranked[0].score == pytest.approx(1.2) and ranked[1].score == pytest.approx(0.8)
+
+
+def test_an_answer_another_article_states_only_in_passing_does_not_outweigh_a_firmly_stated_one() -> None:
+    """A single-event answer gains from a second article as firmly as that article's own mention answers
+    the question: a weak mention of the same day elsewhere (another event that day) adds little."""
+    def mention(name: str, article: str, score: float) -> Candidate:
+        sent = _sentence(article, f"It happened {name}.", "")
+        return Candidate(name, name.lower(), sent, Entity("DATE", 0, len(name), name), score, {article})
+    found = [mention("late Tuesday", "a", 0.27), mention("Wednesday", "b", 0.18), mention("Wednesday", "a", 0.09)]
+    ranked = _grouped(found)
+    assert [c.text for c in ranked] == ["late Tuesday", "Wednesday"]
+    firm = _grouped([mention("late Tuesday", "a", 0.27), mention("Wednesday", "b", 0.18),
+                     mention("Wednesday", "a", 0.27)])
+    assert firm[0].text == "Wednesday"  # stated as firmly in both articles: agreement decides

@@ -63,7 +63,7 @@ PHRASE_PRIOR = 0.9
 PHRASE_WORDS = 3  # design: "from a base in Kuwait": words between a preposition and the name its phrase holds
 COUNT_WINDOW = 4  # design: words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
 NEAR_WORDS = 4.0  # design: proximity halves at this many words from the nearest question word
-AGREE_BONUS = 0.1  # design: per further article that states the same answer
+AGREE_BONUS = 0.1  # design: per further article that states the same answer as firmly as the best mention
 CONFLICT_SHARE = 0.8  # design: another article's tied, different figure whose sentence scores this close is shown too
 LIST_MAX = 8  # design bound on list items
 LIST_SHARE = 0.5  # design: an item scores at least half the best one (own set lists k21-k24 kept whole)
@@ -563,6 +563,7 @@ def _grouped(found: list[Candidate], multi: bool = False, headlines: dict[str, s
     articles are about). "Austin" and "Lloyd Austin III" are one answer (the words of one are all
     in the other); it is named by its fullest mention that scores nearly as well."""
     found.sort(key=lambda c: -c.score)
+    top = (found[0].score if found else 0.0) or 1.0
     groups: list[Candidate] = []
     per_article: dict[int, dict[str, float]] = {}  # group -> article -> its best mention's score there
     for cand in found:
@@ -583,8 +584,9 @@ def _grouped(found: list[Candidate], multi: bool = False, headlines: dict[str, s
         g.articles |= named
         if multi:  # each article's own best mention of it, and a headline naming it counts as the best mention
             g.score = sum(per_article[id(g)].values()) + g.score * len(named)
-        else:
-            g.score += AGREE_BONUS * (len(g.articles) - 1)
+        else:  # a further article agrees as firmly as its own mention answers the question
+            others = sorted(per_article[id(g)].values())[:-1]
+            g.score += AGREE_BONUS * sum(min(1.0, s / top) for s in others)
     return sorted(groups, key=lambda c: -c.score)
 
 
