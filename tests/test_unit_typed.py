@@ -279,3 +279,22 @@ def test_an_answer_another_article_states_only_in_passing_does_not_outweigh_a_fi
     firm = _grouped([mention("late Tuesday", "a", 0.27), mention("Wednesday", "b", 0.18),
                      mention("Wednesday", "a", 0.27)])
     assert firm[0].text == "Wednesday"  # stated as firmly in both articles: agreement decides
+
+
+def test_the_role_in_who_is_the_x_that_of_a_multi_hop_question_need_not_stand_beside_the_name(
+        make_fake_assistant: Any, tmp_path: Any) -> None:
+    """"Who is the port director that ..." joining several reports: being the port director is one more fact
+    of the description (no article calls her that beside her name); "Which port director ..." asks for a
+    name the articles give that title."""
+    assistant = ingested(make_fake_assistant, tmp_path / "shared", SHARED, abstain_threshold=0.99)
+    facts = ("resigned after an audit, as reported by the Coastal Herald, moved funds between accounts according "
+             "to the Valley Times, and planned a ferry line, as the River Post reported?")
+    described = assistant.ask(f"Who is the port director that {facts}")
+    assert described.kind == "factoid" and described.text.startswith("Dana Whitlock — "), described.text
+    assert assistant.ask(f"Which port director {facts}").abstained
+
+
+def test_a_possessive_ending_is_not_part_of_the_short_answer() -> None:
+    text = "With Kenneth Walker III's oblique injury comes a chance for the rookie."
+    ent, name = _named(Entity("PERSON", 5, 25, "Kenneth Walker III's"), {})
+    assert name == "Kenneth Walker III" and text[ent.start:ent.end] == name

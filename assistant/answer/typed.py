@@ -209,7 +209,9 @@ def from_outlets(outlets: tuple[str, ...], evidence: Evidence) -> set[str]:
 def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels: dict[str, float],
                  names: dict[str, str], weight: float = 1.0) -> list[Candidate]:
     out = []
-    held = role(query)
+    # "Who is the pop star that ..." in a multi-hop question: the role is one more fact of the description
+    # spread across the articles, not a title each states beside the name ("Which CEO ..." still is)
+    held = None if multi_hop(query) and query.asks == "person" and not query.item else role(query)
     ents = _entities(sent, note, labels, query.item_noun)
     figures = sorted((e for e in ents if e.label in LABELS["number"]), key=lambda e: e.start) \
         if query.asks == "number" else []
@@ -256,12 +258,15 @@ _HEADLINE_NAME = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][\w’'-]*[a-z][\w’'-]*
 
 
 def _named(ent: Entity, names: dict[str, str]) -> tuple[Entity, str]:
-    """The entity as a person when it is a known surname (with the full name to show), else as tagged."""
-    bare = _POSSESSIVE.sub("", ent.text)
+    """The entity as a person when it is a known surname (with the full name to show), else as tagged,
+    without a possessive ending ("Kenneth Walker III's oblique injury" answers "Kenneth Walker III")."""
+    bare = _POSSESSIVE.sub("", ent.text).rstrip()
     full = names.get(fold(bare)) if " " not in bare and ent.label in NAMED_AS else None
-    if full is None:
-        return ent, ent.text
-    return Entity("PERSON", ent.start, ent.end, ent.text), full
+    if full is not None:
+        return Entity("PERSON", ent.start, ent.end, ent.text), full
+    if bare and bare != ent.text:
+        return Entity(ent.label, ent.start, ent.start + len(bare), bare), bare
+    return ent, ent.text
 
 
 _CONTINUES = frozenset("the it its they their he his she her this these those".split())
