@@ -18,6 +18,7 @@ from assistant.answer.typed import (
     _in_headline,
     _named,
     asked_labels,
+    expansions,
     full_names,
     multi_hop,
     role,
@@ -298,3 +299,19 @@ def test_a_possessive_ending_is_not_part_of_the_short_answer() -> None:
     text = "With Kenneth Walker III's oblique injury comes a chance for the rookie."
     ent, name = _named(Entity("PERSON", 5, 25, "Kenneth Walker III's"), {})
     assert name == "Kenneth Walker III" and text[ent.start:ent.end] == name
+
+
+def test_a_first_name_alone_is_the_one_person_the_articles_name_in_full_with_it() -> None:
+    """A quotation calls a person by first name ("Marta is one of the most generous ...")."""
+    notes = {"a": [_note(("PERSON", "Marta Quell"), ("PERSON", "Dana Whitlock"), ("PERSON", "Dana Ruiz"))]}
+    names = full_names(notes, Evidence([], [], []))
+    assert names["marta"] == "Marta Quell" and "dana" not in names  # two Danas: left alone
+    assert _named(Entity("PERSON", 0, 5, "Marta"), names)[1] == "Marta Quell"
+
+
+def test_an_acronym_is_the_name_the_articles_spell_out_with_those_initials() -> None:
+    notes = {"a": [_note(("ORG", "Rugby Australia"), ("ORG", "the Queensland Rugby Union"), ("ORG", "RA"))]}
+    names = expansions(notes)
+    assert names["ra"] == "Rugby Australia" and names["qru"] == "the Queensland Rugby Union"
+    ent, shown = _named(Entity("ORG", 10, 12, "RA"), names)
+    assert (ent.label, ent.text, shown) == ("ORG", "RA", "Rugby Australia")  # the span stays the acronym's

@@ -16,6 +16,7 @@ for the asked thing are both shown, each with its article and date.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -154,7 +155,8 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
     multi = multi_hop(query)
     if multi and not _covers_nouns(query, *evidence.sentences[:CANDIDATE_SENTENCES]):
         return []
-    names = full_names(notes, evidence) if "PERSON" in labels else {}
+    names = {**(expansions(notes) if "ORG" in labels else {}), **(full_names(notes, evidence) if "PERSON" in labels
+                                                                  else {})}
     for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
         note = sent.note(notes)
         if sent.score < floor or not (multi or tied(query, sent, note)):
@@ -241,19 +243,36 @@ def full_names(notes: dict[str, list[SentenceNote]], evidence: Evidence) -> dict
     a bare surname as an organisation or place; a surname two different full names share ("Kelce") is
     left alone."""
     seen: dict[str, set[str]] = {}
-    for sentence_notes in notes.values():
-        for note in sentence_notes:
-            for ent in note.entities:
-                words = _POSSESSIVE.sub("", ent.text).split()
-                if ent.label == "PERSON" and len(words) >= 2:
-                    seen.setdefault(fold(words[-1]), set()).add(" ".join(words))
+    firsts: dict[str, set[str]] = {}  # a quotation calls a person by first name ("Sam is one of ...")
+    for ent in _note_entities(notes):
+        words = _POSSESSIVE.sub("", ent.text).split()
+        if ent.label == "PERSON" and len(words) >= 2:
+            seen.setdefault(fold(words[-1]), set()).add(" ".join(words))
+            firsts.setdefault(fold(words[0]), set()).add(" ".join(words))
     for title in {s.meta.get("title") or "" for s in evidence.sentences}:
         for first, last in _HEADLINE_NAME.findall(title):
             if fold(first) not in STOPWORDS:
                 seen.setdefault(fold(_POSSESSIVE.sub("", last)), set()).add(f"{first} {_POSSESSIVE.sub('', last)}")
-    return {last: next(iter(full)) for last, full in seen.items() if len(full) == 1}
+    named = {first: full for first, full in firsts.items() if first not in seen and first not in STOPWORDS}
+    return {key: next(iter(full)) for key, full in (named | seen).items() if len(full) == 1}
 
 
+def expansions(notes: dict[str, list[SentenceNote]]) -> dict[str, str]:
+    """Acronym -> the one name of several words the articles spell it out as ("ra" -> "Rugby Australia"):
+    news spells an organisation out once and uses its initials after."""
+    seen: dict[str, set[str]] = {}
+    for ent in _note_entities(notes):
+        words = [w for w in _POSSESSIVE.sub("", ent.text).split() if fold(w) not in STOPWORDS]
+        if ent.label in NAMED_AS and len(words) >= 2 and all(w[:1].isupper() for w in words):
+            seen.setdefault(fold("".join(w[0] for w in words)), set()).add(_POSSESSIVE.sub("", ent.text))
+    return {short: next(iter(full)) for short, full in seen.items() if len(full) == 1}
+
+
+def _note_entities(notes: dict[str, list[SentenceNote]]) -> Iterator[Entity]:
+    return (ent for sentence_notes in notes.values() for note in sentence_notes for ent in note.entities)
+
+
+_ACRONYM_WORD = re.compile(r"^[A-Z]{2,}$")
 _HEADLINE_NAME = re.compile(r"(?=\b([A-Z][a-z]+) ([A-Z][\w’'-]*[a-z][\w’'-]*)\b)")
 
 
@@ -262,8 +281,8 @@ def _named(ent: Entity, names: dict[str, str]) -> tuple[Entity, str]:
     without a possessive ending ("Kenneth Walker III's oblique injury" answers "Kenneth Walker III")."""
     bare = _POSSESSIVE.sub("", ent.text).rstrip()
     full = names.get(fold(bare)) if " " not in bare and ent.label in NAMED_AS else None
-    if full is not None:
-        return Entity("PERSON", ent.start, ent.end, ent.text), full
+    if full is not None:  # an acronym stays what it was tagged; a bare name is a person
+        return Entity(ent.label if _ACRONYM_WORD.match(bare) else "PERSON", ent.start, ent.end, ent.text), full
     if bare and bare != ent.text:
         return Entity(ent.label, ent.start, ent.start + len(bare), bare), bare
     return ent, ent.text
