@@ -315,3 +315,24 @@ def test_an_acronym_is_the_name_the_articles_spell_out_with_those_initials() -> 
     assert names["ra"] == "Rugby Australia" and names["qru"] == "the Queensland Rugby Union"
     ent, shown = _named(Entity("ORG", 10, 12, "RA"), names)
     assert (ent.label, ent.text, shown) == ("ORG", "RA", "Rugby Australia")  # the span stays the acronym's
+
+
+CALLED = {
+    "court.txt": "Search Deal Testimony\nRiver Post\nMarch 10, 2024\n\n"
+                 "When the port's search head Lena Ortiz testified in court on Monday, she revealed the payments.\n",
+    "start.txt": "Trader Turned Founder\nValley Times\nMarch 11, 2024\n\n"
+                 "After Tom Reyes left Harbor Capital, the trading firm where he got his start in finance, he "
+                 "worked as a trader at Alameda and then as a developer at Northwind.\n",
+}
+
+
+@pytest.mark.parametrize(("question", "short"), [
+    ("Which port executive testified in court on Monday?", "Lena Ortiz"),  # "executive" is any title
+    ("At which trading firm did Tom Reyes get his start in finance?", "Harbor Capital"),  # no "at" before it
+])
+def test_a_sentence_calling_the_candidate_what_is_asked_for_answers_it(make_fake_assistant: Any, tmp_path: Any,
+                                                                       question: str, short: str) -> None:
+    assistant = ingested(make_fake_assistant, tmp_path / "called", CALLED)
+    answer = assistant.ask(question)
+    assert answer.short is not None and answer.short.text == short, answer.text
+    assert short_is_inside_its_quote(answer)

@@ -90,8 +90,8 @@ _GROUP_OF = {stem(w): frozenset(stem(x) for x in g.split()) for g in VERB_GROUPS
 # item nouns that name a category, not a role: "Which US official" is answered by "Secretary Lloyd Austin"
 # without the word "official"; a role ("the mayor", "its spokesman") must stand beside its answer
 CATEGORY_NOUNS = frozenset(tokenize(
-    "person people individual celebrity figure man woman official leader member group organization organisation "
-    "country city town place region location area site company agency party faction firm bank exchange "
+    "person people individual celebrity figure man woman official executive leader member group organization "
+    "organisation country city town place region location area site company agency party faction firm bank exchange "
     "university college school network startup studio brand manufacturer retailer airline newspaper"
 ))
 ROLE_GAP = 2  # design: other words allowed between a role and its holder ("Qassem Musleh, a senior PMF leader")
@@ -174,7 +174,8 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
     headlines = {s.article_id: s.meta.get("title") or "" for s in evidence.sentences} if multi else {}
     grouped = _grouped(found, multi, headlines)
     governs = query.preposition and (query.item or query.asks) in ("place", "organisation", "person")
-    if governs and (governed := [c for c in grouped if _follows(query.preposition, c)]):
+    if governs and (governed := [c for c in grouped if _named_as_item(query, c)]
+                    or [c for c in grouped if _follows(query.preposition, c)]):
         grouped = governed  # "From which country was it launched?": "launched from a base in Kuwait"
     if outside := _outside_outlets(query):  # "a Bloomberg article" in a store without Bloomberg: an answer found
         fits = from_outlets(outside, evidence)  # only in other outlets' reports is not what Bloomberg said
@@ -186,6 +187,15 @@ def _follows(preposition: str, cand: Candidate) -> bool:
     """Whether the candidate stands in a phrase the preposition opens, within PHRASE_WORDS words of it."""
     before = cand.sentence.text[:cand.entity.start - cand.sentence.start]
     return re.search(rf"\b{preposition}\b(?:\W+\w+){{0,{PHRASE_WORDS}}}\W*$", before, re.I) is not None
+
+
+def _named_as_item(query: Query, cand: Candidate) -> bool:
+    """The sentence itself calls the candidate what the question asks for: "Jane Street, the high-frequency
+    trading firm where he got his start" answers "At which trading firm did he get his start?" with no
+    "at" before it."""
+    if not query.item_noun:
+        return False
+    return _beside(query, cand.sentence, cand.entity, (stem(query.item_noun), frozenset(stems(query.question))))
 
 
 def _outside_outlets(query: Query) -> tuple[str, ...]:
