@@ -155,8 +155,9 @@ def candidates(query: Query, evidence: Evidence, notes: dict[str, list[SentenceN
     multi = multi_hop(query)
     if multi and not _covers_nouns(query, *evidence.sentences[:CANDIDATE_SENTENCES]):
         return []
-    names = {**(expansions(notes) if "ORG" in labels else {}), **(full_names(notes, evidence) if "PERSON" in labels
-                                                                  else {})}
+    names = full_names(notes, evidence) if "PERSON" in labels else {}
+    if "ORG" in labels:
+        names = {**expansions(notes), **names}  # a person's name wins over initials it shares
     for sent in evidence.sentences[:CANDIDATE_SENTENCES]:
         note = sent.note(notes)
         if sent.score < floor or not (multi or tied(query, sent, note)):
