@@ -336,3 +336,20 @@ def test_a_sentence_calling_the_candidate_what_is_asked_for_answers_it(make_fake
     answer = assistant.ask(question)
     assert answer.short is not None and answer.short.text == short, answer.text
     assert short_is_inside_its_quote(answer)
+
+
+BASES = {
+    "base.txt": "Strikes Answer Drone Attack\nRiver Post\nMarch 12, 2024\n\n"
+                "The strikes answered the drone attack that killed three U.S. soldiers at a remote base in Norland. "
+                "In May, an attack on the U.S. base in Erbil killed one contractor.\n",
+}
+
+
+def test_a_name_before_a_preposition_is_not_what_the_role_after_it_names(make_fake_assistant: Any,
+                                                                        tmp_path: Any) -> None:
+    """"three U.S. soldiers at a remote base" does not call the U.S. a base; "the U.S. base in Erbil" places
+    the base in Erbil."""
+    assistant = ingested(make_fake_assistant, tmp_path / "bases", BASES)
+    assert assistant.ask("What is the name of the remote base in Norland?").abstained  # the article never names it
+    placed = assistant.ask("Where was the U.S. base that was hit in the attack that killed a contractor?")
+    assert placed.short is not None and placed.short.text == "Erbil", placed.text

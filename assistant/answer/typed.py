@@ -337,9 +337,16 @@ def _beside(query: Query, sent: Sentence, ent: Entity, held: tuple[str, frozense
     for n, (_, w) in enumerate(words):
         if w == noun:
             lo, hi = sorted((n, at[0] if n < at[0] else at[-1]))
-            if sum(1 for _, x in words[lo + 1:hi] if x not in skip) <= ROLE_GAP:
+            between = [x for _, x in words[lo + 1:hi] if x not in skip]
+            if len(between) <= ROLE_GAP and not (n > at[-1] and _APART & set(between)):
                 return True
     return False
+
+
+# a preposition between a name and the role after it puts them in different phrases: "three U.S. soldiers at
+# a remote base" does not call the U.S. a base (after the role it places it: "the US base in Erbil")
+_APART = frozenset(stem(w) for w in "at in on from to for with near by after before during against into over under "
+                   "between across since".split())
 
 
 # the other name a sentence gives: "Jurf al-Nasr (formerly Jurf al-Sakhr)", "X, previously known as Y"
@@ -479,7 +486,7 @@ def _same_word(a: str, b: str) -> bool:
 def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
     """The entity is not the question's own words, not a modifier ("Iran-backed"), and, for "how
     many", counts the asked thing."""
-    if stems(ent.text.replace(".", "")) <= stems(query.search_text):
+    if stems(ent.text.replace(".", "")) <= _name_stems(query.search_text):  # "U.S." is the question's "U.S."
         return False
     if query.asks == "person" and _SPEAKS_FOR.search(sent.text[:ent.start - sent.start]):
         return False  # "A spokesperson for Prime Minister al-Sudani asserted ...": he did not assert it
