@@ -353,3 +353,15 @@ def test_a_name_before_a_preposition_is_not_what_the_role_after_it_names(make_fa
     assert assistant.ask("What is the name of the remote base in Norland?").abstained  # the article never names it
     placed = assistant.ask("Where was the U.S. base that was hit in the attack that killed a contractor?")
     assert placed.short is not None and placed.short.text == "Erbil", placed.text
+
+
+def test_a_name_the_sentence_calls_the_asked_thing_answers_whatever_the_tagger_said(make_fake_assistant: Any,
+                                                                                      tmp_path: Any) -> None:
+    """spaCy tags "al-Rawi" a person; "al-Rawi, a town close to the northern border" makes it a town."""
+    files = {"town.txt": "Mayor Reports Damage\nRiver Post\nMarch 13, 2024\n\n"
+                         "The mayor of al-Rawi, a town close to the northern border, said one civilian was killed.\n"}
+    assistant = ingested(make_fake_assistant, tmp_path / "town", files)
+    answer = assistant.ask("Which town close to the northern border has a mayor who said a civilian was killed?")
+    assert answer.short is not None and answer.short.text == "al-Rawi", answer.text
+    assert short_is_inside_its_quote(answer)
+    assert assistant.ask("Which river runs close to the northern border?").short is None  # not called a river

@@ -61,6 +61,7 @@ SPILL = 0.8  # design: an answer in the sentence after the tied one is a little 
 # phrase is a candidate, below a named organisation (design)
 PHRASE_NOUNS = frozenset({"ministry", "department", "committee"})
 PHRASE_PRIOR = 0.9
+APPOSED_PRIOR = 0.9  # design, as PHRASE_PRIOR: the article's own word for it, whatever the tagger said
 PHRASE_WORDS = 3  # design: "from a base in Kuwait": words between a preposition and the name its phrase holds
 COUNT_WINDOW = 4  # design: words after a number in which the counted noun must stand ("16 Iraqi militia fighters")
 NEAR_WORDS = 4.0  # design: proximity halves at this many words from the nearest question word
@@ -230,7 +231,7 @@ def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels
         if query.asks == "number" else []
     for found in ents:
         ent, name = _named(found, names)
-        prior = labels.get(ent.label)
+        prior = labels.get(ent.label) or (APPOSED_PRIOR if _apposed(query, sent, ent) else None)
         if not prior or not (sent.start <= ent.start and ent.end <= sent.end) or not _answers(query, sent, ent):
             continue
         if held and not _beside(query, sent, ent, held):
@@ -241,6 +242,16 @@ def _in_sentence(query: Query, sent: Sentence, note: SentenceNote | None, labels
         iso = next((d.iso for d in (note.dates if note else ()) if d.start <= ent.start < d.end), None)
         out.append(Candidate(name, _key(name), sent, ent, score, {sent.article_id}, iso=iso))
     return out
+
+
+def _apposed(query: Query, sent: Sentence, ent: Entity) -> bool:
+    """The sentence calls a name of another type what is asked for, in apposition: "the mayor of al-Qaim,
+    a city close to the Syrian border" makes al-Qaim (which spaCy tags a person) an answer to "which city"."""
+    if not query.item_noun or ent.label not in NAMED_AS:
+        return False
+    after = sent.text[ent.end - sent.start:]
+    return re.match(rf",\s+(?:a|an|the)\s+(?:[\w-]+\s+){{0,{PHRASE_WORDS}}}?{re.escape(query.item_noun)}\b(?!['’])",
+                    after, re.I) is not None
 
 
 _POSSESSIVE = re.compile(r"['’]s?$")
