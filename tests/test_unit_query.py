@@ -205,6 +205,8 @@ def test_history_text_labels_the_last_turns() -> None:
         ("What was Port Nova formerly called?", "alias", None),
         ("Which company is also known for its ferries?", "organisation", "organisation"),  # not another name
         ("Which anniversary did the festival mark?", "ordinal", "ordinal"),
+        ("Was anyone hurt when the roof collapsed?", "yesno", None),  # "when" opens a clause
+        ("Can you tell me when the fire broke out?", "date", None),  # asked through a yes/no frame
     ],
 )
 def test_what_a_question_asks_for_is_read_once_from_its_words(question: str, asks: str, item: str | None) -> None:

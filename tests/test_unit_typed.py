@@ -16,6 +16,7 @@ from assistant.answer.typed import (
     _grouped,
     _holds_object,
     _in_headline,
+    _is_duration,
     _named,
     asked_labels,
     expansions,
@@ -365,3 +366,12 @@ def test_a_name_the_sentence_calls_the_asked_thing_answers_whatever_the_tagger_s
     assert answer.short is not None and answer.short.text == "al-Rawi", answer.text
     assert short_is_inside_its_quote(answer)
     assert assistant.ask("Which river runs close to the northern border?").short is None  # not called a river
+
+
+@pytest.mark.parametrize(("span", "duration"), [
+    ("years", True), ("three weeks", True), ("decades", True),
+    ("two years ago", False), ("last week", False), ("the second week", False), ("2009", False),
+    ("late Tuesday", False),
+])
+def test_a_span_of_time_with_nothing_placing_it_does_not_answer_when(span: str, duration: bool) -> None:
+    assert _is_duration(span) is duration

@@ -14,7 +14,7 @@ from fakes import BUDGET, FIRE_2023, FIRE_2024, STRIKE
 from queries import query_for
 
 from assistant.answer.evidence import Sentence
-from assistant.answer.verdict import UNSETTLED, Side, coverage, date_verdict
+from assistant.answer.verdict import UNSETTLED, Side, content_stems, coverage, date_verdict
 
 BOTH_STATED = ("Does the Coastal Herald say a fire destroyed three warehouses at Northport harbour, while the "
                "Valley Times says flames swept through a fuel depot on the Northport quay?")
@@ -93,3 +93,16 @@ def test_query_for_fills_the_parts_the_verdict_reads(news_assistant: Any) -> Non
     query = query_for(news_assistant, BOTH_STATED)
     assert query.asks == "yesno" and len(query.parts) == 2
     assert query.publishers == ("Coastal Herald", "Valley Times")
+
+
+def test_a_yes_no_question_with_a_when_clause_gets_a_verdict(news_assistant: Any) -> None:
+    """"Was anyone injured when the roof collapsed?" asks yes or no; "when" opens a clause."""
+    answer = news_assistant.ask("Was anyone injured when the roof collapsed?")
+    assert answer.kind == "yesno" and answer.text.startswith("Yes."), answer.text
+    check_exact_citations(news_assistant, answer)
+
+
+def test_an_indefinite_pronoun_is_not_a_word_the_sentence_must_hold() -> None:
+    """"Was anyone killed ...?": "anyone" is what the question asks about; a sentence saying "one civilian
+    was killed" states it."""
+    assert content_stems("Was anyone killed in the strikes?", set()) == {"kill", "strike"}

@@ -153,6 +153,9 @@ _WHO_THE = re.compile(r"^\s*who (?:is|was|are|were) the\s+(individual|person|man
 _COMPARISON = re.compile(r"\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later|first)\b.*\bor\b|"
                          r"\bor\b.*\b(more|fewer|less|larger|bigger|smaller|higher|lower|earlier|later)\b|"
                          r"\bcompare", re.I)
+# "Can you tell me when ...", "Do you know who ...": a question word asked through a yes/no frame
+_INDIRECT = re.compile(r"^\s*(?:can|could|would|will|do|does|did)\s+(?:you|anyone|someone|the articles?|they)\s+"
+                       r"(?:\w+\s+)?(?:tell|know|say|explain|remember|find|show|list|give)\b", re.I)
 _YESNO = re.compile(r"^\s*(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should)\b", re.I)
 # "What was Jurf al-Nasr formerly called?": the other name a thing goes by
 _ALIAS = re.compile(r"^\s*what\b.*\b(?:formerly|previously|originally|once|also)\s+(?:called|named|known as)\b|"
@@ -201,7 +204,8 @@ def asked_for(question: str) -> tuple[str, str | None]:
         return "alias", None
     rules = (("number", _NUMBER), ("date", _DATE), ("place", _PLACE), ("person", _PERSON))
     asked = [(m.start(), kind) for kind, rule in rules if (m := rule.search(question))]
-    if asked:  # the first question word asks; a later one opens a clause ("Who scored in the game where ...")
+    closed = _YESNO.search(question) and not _INDIRECT.search(question)  # "Was anyone hurt when the roof fell?"
+    if asked and not closed:  # the first question word asks; a later one opens a clause ("Who scored ... where")
         return min(asked)[1], None
     if _COMPARISON.search(question):
         return "comparison", None

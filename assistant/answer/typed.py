@@ -507,6 +507,8 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
     if query.asks == "date" and _SPOKEN_ON.search(sent.text[:ent.start - sent.start]) \
             and not _asks_speech(query):
         return False  # "..., Rasool stated on Wednesday": the day he spoke, not the day of the strikes
+    if query.asks == "date" and _is_duration(ent.text):
+        return False  # "years of cooperation" says how long, not when
     if query.asks != "number" or not (counted := _counted(query)):
         return True
     wanted = (PEOPLE if counted & {stem("people"), stem("person")} else counted) | counted
@@ -514,6 +516,18 @@ def _answers(query: Query, sent: Sentence, ent: Entity) -> bool:
         before = list(_FIGURE.finditer(sent.text[:ent.start - sent.start]))
         after = sent.text[before[-1].end():] if before else after
     return bool(set(_counted_words(after) + tokenize(ent.text)) & wanted)
+
+
+def _is_duration(text: str) -> bool:
+    """A span of time with nothing placing it ("years", "the past two seasons", "three weeks"), which
+    answers "how long" but not "when" ("two years ago" and "last week" place it)."""
+    words = [stem(w) for w in re.findall(r"[\w-]+", fold(text))]
+    return bool(words) and words[-1] in TIME_UNITS | _SPANS and not set(words) & _PLACING
+
+
+_SPANS = frozenset(stem(w) for w in "season seasons".split())
+_PLACING = frozenset(stem(w) for w in "ago last next this early late earlier later previous past following coming "
+                     "yesterday today tomorrow first second third fourth fifth final".split())
 
 
 # a figure whose noun is left out: a preposition or the clause's end right after it ("another 900 in Syria")

@@ -44,6 +44,8 @@ FRAME = frozenset(tokenize(
     "compare similar same manner way another second first other also both respective respectively align agree "
     "portray portrays highlight highlights note notes detail details credit credits attribute attributes "
     "before after prior later earlier"
+    # indefinite pronouns ask whether any such thing is stated ("Was anyone killed?"), they are not stated
+    " anyone anybody someone somebody anything something everyone everybody"
 ))
 _NEGATION = re.compile(r"\b(?:not|no|never|none|nor|without|fail(?:s|ed)?|n't|cannot|lack(?:s|ed)?|neither|"
                        r"no longer|denied|denies|deny)\b|n['’]t\b", re.I)
