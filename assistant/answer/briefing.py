@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections import defaultdict
 
 import numpy as np
-from llama_index.core.indices.query.embedding_utils import get_top_k_mmr_embeddings
 
 from ..core.answers import Answer, Citation
 from ..core.text import stems
@@ -56,6 +55,9 @@ def pick(sentences: list[Sentence], target: np.ndarray) -> list[Sentence]:
     usable = [s for s in sentences if s.vector is not None]
     if not usable:
         return []
+    # imported here: llama-index takes longer to import (1.3 s) than a whole answer takes
+    from llama_index.core.indices.query.embedding_utils import get_top_k_mmr_embeddings
+
     _, order = get_top_k_mmr_embeddings(
         target.tolist(), [np.asarray(s.vector, dtype=np.float32).tolist() for s in usable],
         similarity_top_k=len(usable), mmr_threshold=MMR_THRESHOLD,

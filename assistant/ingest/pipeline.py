@@ -18,11 +18,10 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-
 from ..core.documents import Article, Chunk, SentenceNote
 from ..core.settings import Settings
 from ..core.text import sentence_spans
+from ..index.embedding import Embedder
 from ..index.store import Store, sentence_id
 from .annotate import Annotator, default_annotator
 from .report import IngestReport, Progress
@@ -50,7 +49,7 @@ class _Article:
 class _Batches:
     """Texts queued across articles, embedded and stored a batch at a time."""
 
-    def __init__(self, store: Store, embed_model: BaseEmbedding, settings: Settings, origins: dict[str, str],
+    def __init__(self, store: Store, embed_model: Embedder, settings: Settings, origins: dict[str, str],
                  report: IngestReport, progress: Progress | None, version: int, total: int) -> None:
         self.store, self.embed_model, self.origins = store, embed_model, origins
         self.report, self.progress, self.version = report, progress, version
@@ -141,7 +140,7 @@ class _Batches:
 
 def embed_and_store(
     store: Store,
-    embed_model: BaseEmbedding,
+    embed_model: Embedder,
     settings: Settings,
     work: list[Work],
     origins: dict[str, str],

@@ -31,10 +31,9 @@ import os
 import time
 from pathlib import Path
 
-from llama_index.core.base.embeddings.base import BaseEmbedding
-
 from ..core.documents import Article
 from ..core.settings import Settings
+from ..index.embedding import Embedder
 from ..index.store import ANNOTATION, ORIGIN, Store, now_iso
 from .annotate import ANNOTATION_VERSION, Annotator
 from .chunking import chunk_article
@@ -55,7 +54,7 @@ MASS_MIN = 4  # "lost more than half" is judged on folders of at least this many
 
 def sync(
     store: Store,
-    embed_model: BaseEmbedding,
+    embed_model: Embedder,
     settings: Settings,
     paths: list[Path] | None = None,
     rebuild: bool = False,
