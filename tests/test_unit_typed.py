@@ -37,6 +37,13 @@ def query(question: str, parser: QuestionParser) -> Any:
                    parse=parser)
 
 
+def assert_short(assistant: Any, question: str, short: str) -> None:
+    """The answer to `question` leads with `short`, which stands inside its cited quote."""
+    answer = assistant.ask(question)
+    assert answer.short is not None and answer.short.text == short, answer.text
+    assert short_is_inside_its_quote(answer)
+
+
 def short_is_inside_its_quote(answer: Any) -> bool:
     cited = next(c for c in answer.citations if c.number == answer.short.citation)
     return cited.start <= answer.short.start < answer.short.end <= cited.end and \
@@ -242,10 +249,7 @@ FORMS = {
 ])
 def test_the_short_answer_is_the_part_of_the_sentence_the_question_asks_for(make_fake_assistant: Any, tmp_path: Any,
                                                                             question: str, short: str) -> None:
-    assistant = ingested(make_fake_assistant, tmp_path / "forms", FORMS)
-    answer = assistant.ask(question)
-    assert answer.short is not None and answer.short.text == short, answer.text
-    assert short_is_inside_its_quote(answer)
+    assert_short(ingested(make_fake_assistant, tmp_path / "forms", FORMS), question, short)
 
 
 def test_the_day_someone_spoke_is_not_the_day_of_the_event_they_spoke_of(make_fake_assistant: Any,
@@ -333,10 +337,7 @@ CALLED = {
 ])
 def test_a_sentence_calling_the_candidate_what_is_asked_for_answers_it(make_fake_assistant: Any, tmp_path: Any,
                                                                        question: str, short: str) -> None:
-    assistant = ingested(make_fake_assistant, tmp_path / "called", CALLED)
-    answer = assistant.ask(question)
-    assert answer.short is not None and answer.short.text == short, answer.text
-    assert short_is_inside_its_quote(answer)
+    assert_short(ingested(make_fake_assistant, tmp_path / "called", CALLED), question, short)
 
 
 BASES = {
