@@ -217,3 +217,13 @@ def test_the_llama_index_embedding_shares_the_products_engines_and_vectors() -> 
     assert wrapped.get_query_embedding("who is the harbour master?") == model.get_query_embedding(
         "who is the harbour master?")
     assert wrapped.get_text_embedding_batch(["a", "b", "c"]) == model.get_text_embedding_batch(["a", "b", "c"])
+
+
+def test_the_assistant_hands_llama_index_its_own_engines(tmp_path: Path) -> None:
+    from llama_index.core.base.embeddings.base import BaseEmbedding
+
+    from assistant.api import Assistant
+
+    assistant = Assistant(Settings(store_dir=tmp_path / "store", corpus_dir=tmp_path / "corpus"))
+    wrapped = assistant.as_embed_model()
+    assert isinstance(wrapped, BaseEmbedding) and wrapped._engines is assistant.embed_model
