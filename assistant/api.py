@@ -153,13 +153,13 @@ class Assistant:
                 )
             if rescued:
                 report.notices.insert(0, rescued)
-            self.retriever.refresh(force=report.changed or rebuild)
+            self.retriever.refresh()  # applies the changes this sync announced (see index.lexical_sync)
             return report
 
     def remove_upload(self, article_id: str) -> dict[str, Any]:
         """Remove an article uploaded through the chat: its file in the uploads folder, its chunks,
-        sentence rows and record in the store, then the lexical index is rebuilt from what is left (the
-        retriever's forced refresh, as after an ingest), so no search finds it again. Returns the removed
+        sentence rows and record in the store, then the lexical index drops its chunks (as after an ingest),
+        so no search finds it again. Returns the removed
         article's metadata. Corpus articles are the corpus folder's to remove (delete the file, sync)."""
         if not article_id.startswith("uploads/"):
             raise AssistantError(f"{article_id!r} is not an upload; remove its file and run `assistant ingest`")
@@ -168,6 +168,7 @@ class Assistant:
             if found is None:
                 raise AssistantError(f"no article {article_id!r} in the store")
             with self.store.writer_lease():
+                self.store.announce([article_id])
                 self.store.delete_chunks([cid for cid, _, _ in self.store.chunks_of([article_id])])
                 self.store.delete_sentences([sid for sid, _, _ in self.store.sentences_of([article_id])])
                 self.store.delete_articles([article_id])
@@ -175,7 +176,7 @@ class Assistant:
             name = article_id.removeprefix("uploads/").split("#", 1)[0]
             if not any(i.split("#", 1)[0] == f"uploads/{name}" for i in self.store.article_records()):
                 (self.settings.uploads / name).unlink(missing_ok=True)
-            self.retriever.refresh(force=True)
+            self.retriever.refresh()
         found.pop("text", None)
         return found
 

@@ -107,41 +107,40 @@ def test_an_article_serves_every_field_it_does_not_state_as_null(news_assistant:
 
 
 # --- item 5: corrupted store files ----------------------------------------------------------------
-@pytest.mark.parametrize("content", ["{}", "[]", "null", "garbage", "short ids"])
-def test_a_lexical_index_file_of_the_wrong_shape_is_rebuilt(
+@pytest.mark.parametrize("content", ["{}", "[]", "null", "garbage", "short ids", "no base"])
+def test_a_lexical_index_of_the_wrong_shape_is_rebuilt(
         make_fake_assistant: Any, stored: tuple[Path, Path], content: str) -> None:
+    import json
+
     news_corpus, _ = stored
     assistant = make_fake_assistant(news_corpus)
-    path = assistant.retriever.path
+    folder = assistant.retriever.path
+    manifest = json.loads((folder / "manifest.json").read_text())
     if content == "short ids":
-        import json
-
-        payload = json.loads(path.read_text())
-        payload["ids"] = payload["ids"][:2]
-        content = json.dumps(payload)
-    path.write_text(content)
+        ids = folder / manifest["base"] / "ids.json"
+        ids.write_text(json.dumps(json.loads(ids.read_text())[:2]))
+    elif content == "no base":
+        shutil.rmtree(folder / manifest["base"])
+    else:
+        (folder / "manifest.json").write_text(content)
     fresh = make_fake_assistant(news_corpus)  # a new process: nothing cached in memory
     assert not fresh.ask(QUESTION).abstained
+    assert fresh.retriever.keeper.rebuilds == 1
     assert fresh.ingest().unchanged == 5
-    assert len(json_ids(path)) == fresh.store.chunks.count()
+    again = make_fake_assistant(news_corpus)
+    assert again.retriever.index.size == again.store.chunks.count() and again.retriever.keeper.rebuilds == 0
 
 
-def test_a_folder_in_place_of_the_lexical_index_file_is_replaced(
+def test_a_file_in_place_of_the_lexical_index_folder_is_replaced(
         make_fake_assistant: Any, stored: tuple[Path, Path]) -> None:
     news_corpus, _ = stored
     assistant = make_fake_assistant(news_corpus)
-    path = assistant.retriever.path
-    path.unlink()
-    (path / "inner").mkdir(parents=True)
+    folder = assistant.retriever.path
+    shutil.rmtree(folder)
+    folder.write_text("not a folder")
     fresh = make_fake_assistant(news_corpus)
     assert not fresh.ask(QUESTION).abstained
-    assert path.is_file()
-
-
-def json_ids(path: Path) -> list[str]:
-    import json
-
-    return json.loads(path.read_text())["ids"]
+    assert (folder / "manifest.json").is_file()
 
 
 PANICS = 1  # the page of the seed-sized store whose damage made Chroma's Rust core panic (BaseException)

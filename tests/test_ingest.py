@@ -504,10 +504,12 @@ def test_an_upgrade_killed_midway_converges(seeded, make_fake_assistant, tmp_pat
 def test_partial_writes_of_a_killed_ingest_converge_on_the_next_run(seeded, make_fake_assistant, tmp_path):
     """The states a kill can leave between the three writes of one article, built with the real store:
     new chunks without their record; new chunks and record with the old chunks still there; chunks of
-    a new article whose record was never written (and whose file is then deleted)."""
+    a new article whose record was never written (and whose file is then deleted). As a killed sync
+    would have, the writes are announced first and the announcement is never finished."""
     corpus, store = seeded
     assistant = make_fake_assistant(corpus, store_dir=store)
     db, model = assistant.store, assistant.embed_model
+    db.announce(["003_0de35cad8aa68667.txt", "004_9d055321525b4e51.txt", "006_orphan.txt"])
 
     def write_chunks(path: Path) -> Any:
         article = read_path(path).articles[0]

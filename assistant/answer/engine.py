@@ -85,11 +85,11 @@ class AnswerEngine:
             yield from _PIECE_END.split(answer.text)
             yield answer
             return
-        if self.store.chunks.count() == 0:
+        if self.retriever.index.size == 0:
             raise EmptyStoreError("nothing has been ingested yet: run `assistant ingest` (or Assistant.ingest())")
         query_vec = self.embed_model.get_query_embedding(query.search_text)
         hits = self.retriever.retrieve(query, query_vec)
-        articles = self.store.get_articles(h.article_id for h in hits)
+        articles = {h.article_id: h.article for h in hits if h.article is not None}
         if query.answerer == "llm":
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:

@@ -9,7 +9,6 @@ decide abstention (see `Evidence.strength`).
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -179,10 +178,10 @@ def gather(
     written = query.names
     names = set(written) - GENERIC - CALENDAR - TITLES
     # an unknown name weighs most (the articles lack it); an unknown plain word ("began") is no clue
-    max_idf = _max_idf(index)
-    unknown_word = _median_idf(index) if q_stems - index.postings.keys() - names else 0.0
+    max_idf = index.max_idf()
+    unknown_word = index.median_idf() if any(not index.knows(t) for t in q_stems - names) else 0.0
     weights = {
-        t: index.idf(t) if t in index.postings else (max_idf if t in names else unknown_word) for t in q_stems
+        t: index.idf(t) if index.knows(t) else (max_idf if t in names else unknown_word) for t in q_stems
     }
     focus = set(tokenize(" ".join(query.focus))) - GENERIC
     for t in focus & weights.keys():
@@ -224,22 +223,9 @@ def gather(
 
 
 FOCUS_WEIGHT = 3.0
-def _median_idf(index: LexicalIndex) -> float:
-    if not index.postings:
-        return 1.0
-    dfs = sorted(len(d) for d, _ in index.postings.values())
-    df = dfs[len(dfs) // 2]
-    return math.log(1 + (len(index.ids) - df + 0.5) / (df + 0.5))
-
-
 def _dense_scale(sim: float) -> float:
     """e5 cosines crowd into 0.7-0.92; spread that band over 0-1."""
     return float(min(max((sim - 0.72) / 0.18, 0.0), 1.0))
-
-
-def _max_idf(index: LexicalIndex) -> float:
-    n = max(len(index.ids), 1)
-    return math.log(1 + (n + 0.5) / 0.5)
 
 
 def _matches_kind(kind: str | None, text: str) -> bool:

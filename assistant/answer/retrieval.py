@@ -8,17 +8,14 @@ undated chunks are neither boosted nor dropped.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
-from ..core.documents import header_for
+from ..core.dates import date_key
 from ..core.settings import Settings
 from ..core.text import fold
-from ..index.lexical import LexicalIndex, signature
+from ..index.lexical import LexicalIndex
+from ..index.lexical_sync import LexicalKeeper
 from ..index.store import Store
 from .query import Query
 
@@ -42,118 +39,99 @@ class Hit:
     lexical: float = 0.0  # BM25 score
     score: float = 0.0  # fused
     ranks: dict[str, int] = field(default_factory=dict)
+    article: dict[str, Any] | None = field(default=None, repr=False)  # the article as the store serves it
 
 
 class HybridRetriever:
-    """Owns the lexical index of one store and fuses it with Chroma's dense search."""
+    """Fuses Chroma's dense search with the store's lexical index (kept in step by a `LexicalKeeper`).
+
+    A question costs two store round trips here: the dense query (with each chunk's metadata) and one
+    read of the articles its hits come from (each hit's text is its span of the article, so no chunk
+    is read); the lexical half is in memory."""
 
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.path = store.lexical_path()  # named by collection: a moved store folder keeps its index
-        self._lock = threading.Lock()
-        self._index: LexicalIndex | None = None
-        self._metas: dict[str, dict[str, Any]] = {}
+        self.keeper = LexicalKeeper(store, CHECK_SECONDS)
+        self.path = self.keeper.folder  # named by collection: a moved store folder keeps its index
         self._publisher_words: dict[str, str] = {}  # publisher -> its words, padded for whole-word matching
-        self._stamp: tuple[int, str] | None = None  # the store's change stamp the index was built at
-        self._checked = 0.0  # monotonic time of the last change check
+        self._publishers_of: LexicalIndex | None = None
 
     def refresh(self, force: bool = False) -> LexicalIndex:
-        """Load the persisted index, rebuilding it if it does not cover exactly the stored chunks."""
-        with self._lock:
-            self._stamp, self._checked = self.store.change_stamp(), time.monotonic()  # before reading: a write
-            ids = self.store.chunks.get(include=[])["ids"] if not force else None  # meanwhile is seen next time
-            if not force and self._index is not None and self._index.signature == signature(ids):
-                return self._index
-            index = None if force else LexicalIndex.load(self.path)
-            if index is None or index.signature != signature(ids or []):
-                all_ids, docs, metas = self.store.all_chunks()
-                texts = [_lexical_text(d, m) for d, m in zip(docs, metas)]
-                index = LexicalIndex.build(all_ids, texts)
-                index.save(self.path)
-                self._metas = dict(zip(all_ids, metas))
-            else:
-                _, _, metas = self.store.get_chunks(index.ids) if index.ids else ([], [], [])
-                self._metas = dict(zip(index.ids, metas))
-            self._index = index
-            names = {m.get("publisher") for m in self._metas.values() if m.get("publisher")}
-            self._publisher_words = {n: _words(n) for n in names if len(n) >= 3}
-            return index
+        """The lexical index brought up to date with the store now (`force`: rebuilt from every chunk)."""
+        return self.keeper.rebuild() if force else self.keeper.refresh()
 
     @property
     def index(self) -> LexicalIndex:
-        """The lexical index, rebuilt first when another replica (or process) wrote to the store since it
-        was built: each request sees every replica's ingests within CHECK_SECONDS."""
-        if self._index is None:
-            return self.refresh()
-        if time.monotonic() - self._checked < CHECK_SECONDS:
-            return self._index
-        self._checked = time.monotonic()
-        stamp = self.store.change_stamp()
-        if stamp == self._stamp:
-            return self._index
-        with self._lock:
-            if stamp == self._stamp:  # another thread has rebuilt it meanwhile
-                return self._index
-        # rebuilt from the store's texts: an edit that keeps its chunk ids (a new title) changes them too
-        return self.refresh(force=True)
+        """The lexical index, brought up to date first when another replica (or process) wrote to the
+        store since it was last checked: each request sees every replica's ingests within CHECK_SECONDS."""
+        return self.keeper.current()
 
     def named_publishers(self, query: str) -> set[str]:
         """Publishers of the store that the question names, as whole words, case-insensitively."""
+        index = self.index
+        if self._publishers_of is not index:
+            self._publisher_words = {n: _words(n) for n in index.tables.publisher if len(n) >= 3}
+            self._publishers_of = index
         padded = _words(query)
         return {name for name, words in self._publisher_words.items() if words in padded}
 
     def retrieve(self, query: Query, query_embedding: list[float]) -> list[Hit]:
         """Top `query.k` chunks for the query (whose embedding the caller computed once), best first:
-        its filters applied to both halves, chunks in a date it names and from publishers it names boosted."""
+        its filters applied to both halves, chunks in a date it names and from publishers it names boosted.
+        Each hit carries its article (`Hit.article`); a chunk of an article version being replaced (an
+        ingest under way) is left out."""
         filters, date_range, k = query.filters, query.date_range, query.k
-        index = self.index
         pool = max(4 * k, 30)
-        dense = self.store.dense_query(query_embedding, pool, filters.where())
-        scores = index.scores(query.search_text)
-        lexical: list[tuple[str, float]] = []
-        if len(scores):
-            order = np.argsort(-scores)
-            for n in order[: pool * 4]:
-                if scores[n] <= 0:
-                    break
-                cid = index.ids[n]
-                if filters.allows(self._metas.get(cid, {})):
-                    lexical.append((cid, float(scores[n])))
-                if len(lexical) >= pool:
-                    break
+        where = filters.where()
+        dense = self.store.dense_query(query_embedding, pool, where)
+        lexical = self.index.top(query.search_text, pool, where)
+        spans: dict[str, dict[str, Any]] = {}
+        for cid, _, meta in dense:
+            spans[cid] = {key: meta.get(key) for key in _SPAN}
+        for found in lexical:
+            spans.setdefault(found.chunk_id, {
+                "article_id": found.article_id, "content_hash": found.content_hash, "start": found.start,
+                "end": found.end, "date": iso_of(found.date_key), "publisher": found.publisher})
         fused: dict[str, dict[str, Any]] = {}
-        for name, ranked in (("dense", dense), ("lexical", lexical)):
-            for rank, (cid, value) in enumerate(ranked, 1):
+        ranked = (("dense", [(cid, sim) for cid, sim, _ in dense]),
+                  ("lexical", [(f.chunk_id, f.score) for f in lexical]))
+        for name, results in ranked:
+            for rank, (cid, value) in enumerate(results, 1):
                 entry = fused.setdefault(cid, {"score": 0.0, "ranks": {}, "dense": 0.0, "lexical": 0.0})
                 entry["score"] += 1.0 / (RRF_K + rank)
                 entry["ranks"][name] = rank
                 entry[name] = value
         named = set(query.publishers)
         for cid, entry in fused.items():
-            meta = self._metas.get(cid) or {}
+            meta = spans[cid]
             if date_range and date_range.contains(meta.get("date") or None):
                 entry["score"] += DATE_BOOST / (RRF_K + 1)
             if named and meta.get("publisher") in named:
                 entry["score"] += PUBLISHER_BOOST / (RRF_K + 1)
         best = sorted(fused.items(), key=lambda kv: -kv[1]["score"])[:k]
-        ids, docs, metas = self.store.get_chunks([cid for cid, _ in best])
-        by_id = {cid: (d, m) for cid, d, m in zip(ids, docs, metas)}
+        articles = self.store.get_articles(spans[cid]["article_id"] for cid, _ in best)
         hits = []
         for cid, entry in best:
-            if cid not in by_id:
+            span = spans[cid]
+            art = articles.get(str(span["article_id"]))
+            if art is None or art.get("content_hash") != span["content_hash"]:
                 continue
-            doc, meta = by_id[cid]
-            hits.append(
-                Hit(cid, meta["article_id"], doc, int(meta["start"]), int(meta["end"]), meta,
-                    dense=entry["dense"], lexical=entry["lexical"], score=entry["score"], ranks=entry["ranks"])
-            )
+            start, end = int(span["start"]), int(span["end"])
+            meta = {"article_id": art["id"], "title": art.get("title") or "", "date": art.get("date") or "",
+                    "date_key": date_key(art.get("date")), "publisher": art.get("publisher") or "",
+                    "content_hash": span["content_hash"], "start": start, "end": end}
+            hits.append(Hit(cid, art["id"], art["text"][start:end], start, end, meta, dense=entry["dense"],
+                            lexical=entry["lexical"], score=entry["score"], ranks=entry["ranks"], article=art))
         return hits
 
 
-def _lexical_text(doc: str, meta: dict[str, Any]) -> str:
-    header = header_for(meta.get("title") or None, meta.get("publisher") or None)
-    return f"{header}\n{doc}"
+_SPAN = ("article_id", "content_hash", "start", "end", "date", "publisher")
+
+
+def iso_of(key: int) -> str:
+    """YYYY-MM-DD of a date key ("" for 0, no date)."""
+    return f"{key // 10000:04d}-{key // 100 % 100:02d}-{key % 100:02d}" if key else ""
 
 
 _WORD = re.compile(r"[\w.&-]+")

@@ -10,25 +10,36 @@ leaves alone, so a rebuild keeps its lease:
   that does not find itself refuses with one line (`WriterBusyError`). A lease names its holder
   (host, pid) and expires unless renewed (a thread renews it while held), so a replica killed
   mid-ingest blocks the others for at most `LEASE_SECONDS`, and none on its own host (a dead pid).
-* The change stamp (record `stamp`): rewritten when a lease is released, i.e. after every ingest or
-  removal by any replica. With the chunk count (which also moves during another's ingest) it is
-  the cheap check each request makes: two small reads, never a listing of ids.
+* The change stamp (record `stamp`): rewritten when a writer announces a change and when its lease
+  is released, i.e. around every ingest or removal by any replica. With the chunk count it is the
+  cheap check each request makes: two small reads, never a listing of ids.
+* The change log (records `change-<seq>`): before a writer touches the chunks of some articles it
+  announces them (`announce`): one record naming them, numbered after the last, marked done when
+  its lease is released. A reader that applied changes up to n reads those after n and reads again
+  from the store the chunks of the articles they name (`lexical_sync`); one not marked done (a write
+  under way, or killed) is read again at the next change. `None` for the articles means everything
+  (a rebuild, or more than `MAX_NAMED` articles): readers rebuild. The last `LOG_KEEP` are kept.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from ..core.errors import StoreError
 
 LEASE_ID = "writer"
 STAMP_ID = "stamp"
+CHANGE_PREFIX = "change-"
+MAX_NAMED = 1000  # a change naming more articles than this is announced as "everything" (readers rebuild)
+LOG_KEEP = 1000  # changes kept; a reader further behind rebuilds
 LEASE_SECONDS = 60.0  # a lease not renewed for this long is free (wall clock; replicas' clocks should agree)
 RENEW_SECONDS = 15.0
 
@@ -88,6 +99,7 @@ class WriterLease:
         self._stop.set()
         if self._renewer is not None:
             self._renewer.join(timeout=5)
+        finish_changes(self.control)  # ours, and any a killed writer left unfinished: no one else writes
         bump_stamp(self.control)
         self.control.delete(ids=[LEASE_ID], where={"owner": self.owner})
 
@@ -115,13 +127,78 @@ def busy_message(location: str, held: dict[str, Any], now: float) -> str:
             f"the store at {location} for {ago:.0f} s; one writer at a time: retry when it finishes")
 
 
-def bump_stamp(control: Any) -> None:
-    control.upsert(ids=[STAMP_ID], embeddings=[[1.0]], metadatas=[{"stamp": uuid.uuid4().hex}])
+def bump_stamp(control: Any, seq: int | None = None) -> None:
+    """A new stamp (and, given, a new last change number)."""
+    seq = last_change(control) if seq is None else seq
+    control.upsert(ids=[STAMP_ID], embeddings=[[1.0]], metadatas=[{"stamp": uuid.uuid4().hex, "seq": seq}])
 
 
 def read_stamp(control: Any) -> str:
     got = control.get(ids=[STAMP_ID], include=["metadatas"])
     return str((got["metadatas"][0] or {}).get("stamp", "")) if got["ids"] else ""
+
+
+def last_change(control: Any) -> int:
+    got = control.get(ids=[STAMP_ID], include=["metadatas"])
+    return int((got["metadatas"][0] or {}).get("seq", 0)) if got["ids"] else 0
+
+
+@dataclass(frozen=True)
+class Change:
+    """One announced change: its number, the articles whose chunks it touches (None: any), whether
+    its writer finished."""
+
+    seq: int
+    articles: frozenset[str] | None
+    done: bool
+
+
+def announce(control: Any, article_ids: Iterable[str] | None) -> int:
+    """Record that the chunks of these articles (None: of any) are about to change; its number. Call
+    it holding the writer lease, before the writes."""
+    ids = None if article_ids is None else sorted(set(article_ids))
+    if ids is not None and len(ids) > MAX_NAMED:
+        ids = None
+    seq = last_change(control) + 1
+    control.upsert(ids=[f"{CHANGE_PREFIX}{seq:012d}"], embeddings=[[1.0]], metadatas=[
+        {"change": seq, "articles": "*" if ids is None else json.dumps(ids), "done": False}])
+    bump_stamp(control, seq)
+    if seq > LOG_KEEP:
+        control.delete(where={"$and": [{"change": {"$lte": seq - LOG_KEEP}}, {"done": True}]})
+    return seq
+
+
+def changes_since(control: Any, seq: int) -> list[Change] | None:
+    """The changes after number `seq`, oldest first; None when some of them are no longer kept."""
+    got = control.get(where={"change": {"$gt": seq}}, include=["metadatas"])
+    changes = sorted((_change(m) for m in got["metadatas"]), key=lambda c: c.seq)
+    return changes if [c.seq for c in changes] == list(range(seq + 1, seq + 1 + len(changes))) else None
+
+
+def changes_of(control: Any, seqs: Iterable[int]) -> list[Change]:
+    ids = [f"{CHANGE_PREFIX}{s:012d}" for s in seqs]
+    got = control.get(ids=ids, include=["metadatas"]) if ids else {"metadatas": []}
+    return sorted((_change(m) for m in got["metadatas"]), key=lambda c: c.seq)
+
+
+def unfinished(control: Any) -> list[int]:
+    """The numbers of announced changes not finished (under way, or their writer was killed), oldest first."""
+    got = control.get(where={"done": False}, include=["metadatas"])
+    return sorted(_change(m).seq for m in got["metadatas"])
+
+
+def finish_changes(control: Any) -> None:
+    got = control.get(where={"done": False}, include=["metadatas"])
+    if got["ids"]:
+        control.upsert(ids=got["ids"], embeddings=[[1.0]] * len(got["ids"]),
+                       metadatas=[{**(m or {}), "done": True} for m in got["metadatas"]])
+
+
+def _change(meta: dict[str, Any] | None) -> Change:
+    meta = meta or {}
+    named = meta.get("articles", "*")
+    return Change(int(meta.get("change", 0)), None if named == "*" else frozenset(json.loads(str(named))),
+                  bool(meta.get("done")))
 
 
 def _alive(pid: int) -> bool:

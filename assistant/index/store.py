@@ -138,28 +138,61 @@ class Store:
         self._open()  # another replica rebuilt the store: its collections are new ones
         return self.chunks.count(), read_stamp(self._control)
 
-    def lexical_path(self) -> Path:
+    def lexical_folder(self) -> Path:
         """Where the lexical index of this store is cached: under store_dir, named by the collection (and
         by the server's URL for a server), never by an absolute path, so a store folder that is moved
-        keeps its index. A file of the former naming (a hash of the store's path) is removed."""
+        keeps its index. Files of former formats (one JSON file) are removed."""
         folder = Path(self.settings.store_dir) / "lexical"
         collection = self.settings.collection
         if self.settings.chroma_url:
             import hashlib
 
             server = hashlib.sha1(self.settings.chroma_url.encode()).hexdigest()[:10]
-            return folder / f"server-{server}-{collection}.json"
+            name = f"server-{server}-{collection}"
+        else:
+            name = f"local-{collection}"
         for old in folder.glob(f"*-{collection}.json"):
-            if re.fullmatch(rf"[0-9a-f]{{10}}-{re.escape(collection)}\.json", old.name) and old.is_file():
+            if old.is_file() and re.fullmatch(rf"([0-9a-f]{{10}}|local|server-[0-9a-f]{{10}})-{re.escape(collection)}"
+                                              r"\.json", old.name):
                 old.unlink(missing_ok=True)
-        return folder / f"local-{collection}.json"
+        return folder / name
+
+    # --- the change log (see replicas) ------------------------------------------------------------
+    def announce(self, article_ids: Iterable[str] | None) -> int:
+        """Tell readers the chunks of these articles (None: of any) are about to change (under the lease)."""
+        from .replicas import announce
+
+        return announce(self._control, article_ids)
+
+    def changes_since(self, seq: int) -> Any:
+        from .replicas import changes_since
+
+        return changes_since(self._control, seq)
+
+    def changes_of(self, seqs: Iterable[int]) -> Any:
+        from .replicas import changes_of
+
+        return changes_of(self._control, seqs)
+
+    def last_change(self) -> int:
+        from .replicas import last_change
+
+        return last_change(self._control)
+
+    def unfinished_changes(self) -> list[int]:
+        """Changes announced and not finished: under way, or their writer was killed (then its orphans
+        may be anywhere)."""
+        from .replicas import unfinished
+
+        return unfinished(self._control)
 
     def _collection(self, name: str, **options: Any) -> Guarded:
         get = guarded(self.settings, self.client.get_or_create_collection)
         return Guarded(get(name, embedding_function=None, **options), self.settings)
 
     def reset(self) -> None:
-        """Drop the collections and recreate them empty (for --rebuild)."""
+        """Drop the collections and recreate them empty (for --rebuild); readers are told to rebuild."""
+        self.announce(None)
         for suffix in ("chunks", "articles", "sentences"):
             from chromadb.errors import NotFoundError
 
@@ -255,6 +288,17 @@ class Store:
     def chunks_of(self, article_ids: list[str]) -> list[tuple[str, str, str]]:
         """(chunk id, article id, content hash) of every stored chunk of these articles."""
         return _rows_of(self.chunks, article_ids)
+
+    def chunk_texts_of(self, article_ids: Iterable[str]) -> list[tuple[str, str, dict[str, Any]]]:
+        """(chunk id, text, metadata) of every stored chunk of these articles."""
+        out: list[tuple[str, str, dict[str, Any]]] = []
+        for got in _by_articles(self.chunks, list(dict.fromkeys(article_ids)), ["documents", "metadatas"]):
+            out += [(i, d, m or {}) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)]
+        return out
+
+    def chunk_pages(self) -> Iterator[tuple[list[str], list[dict[str, Any]], list[str]]]:
+        """Every stored chunk, a page at a time: (ids, metadatas, texts)."""
+        return iter(self._pages(self.chunks, ["metadatas", "documents"]))
 
     def chunk_spans(self, article_ids: list[str]) -> dict[str, list[tuple[str, int, int]]]:
         """article id -> (content hash, start, end) of each of its stored chunks."""
@@ -381,15 +425,13 @@ class Store:
 
     def dense_query(
         self, embedding: list[float], n: int, where: dict[str, Any] | None
-    ) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity), best first."""
-        count = self.chunks.count()
-        if count == 0:
-            return []
+    ) -> list[tuple[str, float, dict[str, Any]]]:
+        """(chunk id, cosine similarity, metadata), best first (fewer than `n` when fewer are stored)."""
         res = self.chunks.query(
-            query_embeddings=[embedding], n_results=min(n, count), where=where or None, include=["distances"]
+            query_embeddings=[embedding], n_results=n, where=where or None, include=["distances", "metadatas"]
         )
-        return [(cid, 1.0 - dist) for cid, dist in zip(res["ids"][0], res["distances"][0], strict=True)]
+        rows = zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)
+        return [(cid, 1.0 - dist, meta or {}) for cid, dist, meta in rows]
 
     def publishers(self) -> list[str]:
         """Distinct publisher names of the stored articles (for filters)."""
@@ -433,12 +475,13 @@ def _by_ids(collection: Any, ids: list[str], include: list[str]) -> Iterator[dic
         yield collection.get(ids=ids[first:first + _PAGE], include=include)
 
 
-def _by_articles(collection: Any, article_ids: list[str]) -> Iterator[dict[str, Any]]:
-    """The rows' metadata of these articles, one `get` per page of article ids."""
+def _by_articles(collection: Any, article_ids: list[str], include: list[str] | None = None
+                 ) -> Iterator[dict[str, Any]]:
+    """The rows of these articles (their metadata, or what `include` names), one `get` per page of ids."""
     for first in range(0, len(article_ids), _PAGE):
         page = article_ids[first:first + _PAGE]
         where = {"article_id": page[0]} if len(page) == 1 else {"article_id": {"$in": page}}
-        yield collection.get(where=where, include=["metadatas"])
+        yield collection.get(where=where, include=include or ["metadatas"])
 
 
 def _delete(collection: Any, ids: list[str]) -> None:

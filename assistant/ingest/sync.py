@@ -10,7 +10,10 @@ notes) under ids that include the content hash, (2) upsert the article record wi
 hash and the annotation version, (3) delete that article's chunks with any other hash and its
 sentence rows that are not of the new set. A final sweep deletes chunks and sentence rows whose
 article record is missing or carries another hash (orphans of a killed run). Re-running
-converges to exactly one current set of chunks and sentences.
+converges to exactly one current set of chunks and sentences. Before (1) the sync announces the
+articles it touches (the change log of `assistant.index.replicas`), so every reader's lexical index
+reads their chunks again, and a run that finds a change announced and never finished (a killed
+writer) sweeps the whole store; otherwise it reads only the rows of the articles it touches.
 
 A stored article whose record names no annotation version, or an older one (a store ingested
 before annotations), keeps its chunks and is re-annotated: its sentence rows are written (vectors
@@ -89,12 +92,18 @@ def sync(
     stale = _unannotated(store, records, articles, {a.id for a in todo} | set(removed), version, origins)
     if stale:
         report.notices.append(f"re-annotating {len(stale)} articles (annotation v{version})")
+    interrupted = bool(store.unfinished_changes())  # a writer was killed: its orphans may be anywhere
+    if todo or removed:
+        store.announce([a.id for a in todo] + removed)  # readers of the lexical index re-read these
     work = [(a, chunk_article(a, settings.chunk_size, settings.chunk_overlap)) for a in todo]
     work += [(a, None) for a in stale]
     embed_and_store(store, embed_model, settings, work, origins, report, progress, annotator, version)
     report.added = sum(1 for a in todo if a.id in new_ids)
     report.updated = len(todo) - report.added
-    _sweep(store, set(removed))
+    if interrupted:
+        _sweep(store, set(removed))
+    else:
+        _remove_rows(store, removed)
     store.delete_articles(removed)
     report.removed = len(removed)
 
@@ -185,9 +194,15 @@ def _hold_mass_removal(removed: list[str], groups: list[Group], report: IngestRe
     return [aid for aid in removed if aid not in held]
 
 
+def _remove_rows(store: Store, removed: list[str]) -> None:
+    """Delete the chunks and sentence rows of removed articles (found by article: no scan of the store)."""
+    store.delete_chunks([cid for cid, _, _ in store.chunks_of(removed)])
+    store.delete_sentences([sid for sid, _, _ in store.sentences_of(removed)])
+
+
 def _sweep(store: Store, stale_articles: set[str]) -> None:
     """Delete chunks and sentence vectors of removed articles and of versions no longer current
-    (orphans of a killed run)."""
+    (orphans of a killed run: done only after one, as it reads every row of the store)."""
     current = store.article_records()
 
     def is_stale(aid: str, content_hash: str) -> bool:
