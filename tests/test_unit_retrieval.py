@@ -147,3 +147,37 @@ def test_lexical_index_follows_the_store_after_an_ingest(make_fake_assistant: An
     assistant.ingest()
     hits = retrieve(assistant, "volcano erupted")
     assert hits[0].article_id == "volcano.txt" and hits[0].ranks.get("lexical") == 1
+
+
+class Counting:
+    """A collection whose reads are counted (what crosses to Chroma, or to a server, per question)."""
+
+    def __init__(self, inner: Any, calls: list[str], name: str) -> None:
+        self.inner, self.calls, self.name = inner, calls, name
+
+    def __getattr__(self, attr: str) -> Any:
+        method = getattr(self.inner, attr)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(f"{self.name}.{attr}")
+            return method(*args, **kwargs)
+
+        return call if callable(method) else method
+
+
+@pytest.mark.parametrize("question", ["How many workers were injured in the fire at Northport harbour?",
+                                      "Who opened the new library reading room?"])
+def test_a_question_costs_at_most_three_store_round_trips(make_fake_assistant: Any, news_corpus: Any,
+                                                          question: str) -> None:
+    """Dense search, the hits' articles, their sentences (notes and vectors); the lexical index is in memory,
+    and the change check (two small reads) runs at most once per CHECK_SECONDS, not per question."""
+    assistant = make_fake_assistant(news_corpus)
+    assistant.ingest()
+    assistant.ask(question)  # everything loaded
+    assistant.retriever.keeper.check_seconds = 3600.0
+    store, calls = assistant.store, []
+    for name in ("_chunks", "_articles", "_sentences", "_control"):
+        setattr(store, name, Counting(getattr(store, name), calls, name.strip("_")))
+    answer = assistant.ask(question)
+    assert answer.citations and len(calls) <= 3, calls
+    assert not any(c.endswith(("add", "upsert", "delete", "update")) for c in calls)

@@ -93,9 +93,10 @@ class AnswerEngine:
         if query.answerer == "llm":
             answer = yield from self._llm_answerer().answer(query.question, hits, articles, self.clock())
         else:
+            notes, vectors = self.store.sentences_read(
+                articles, {aid: art.get("content_hash", "") for aid, art in articles.items()})
+            self.sentence_vectors.prime(vectors)
             evidence = gather(query, hits, articles, query_vec, self.sentence_vectors, self.retriever.index)
-            uses_notes = query.asks == "timeline" or bool(asked_labels(query))  # the rest never reads them
-            notes = self._notes([s.article_id for s in evidence.sentences], articles) if uses_notes else {}
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec, notes)
             if answer.kind == "quotes" and query.asks == "timeline":
                 answer = timeline(query, evidence.sentences, notes, answer.confidence)
@@ -135,11 +136,6 @@ class AnswerEngine:
         if query.asks == "overview" and not k:  # a briefing reads further than a factoid, unless told k
             query = replace(query, k=query.k * BRIEFING_K_FACTOR)
         return query
-
-    def _notes(self, article_ids: list[str], articles: dict[str, dict[str, Any]]) -> dict[str, list[SentenceNote]]:
-        """The stored sentence notes of these retrieved articles, of the versions the answer quotes."""
-        ids = list(dict.fromkeys(article_ids))
-        return self.store.sentence_notes(ids, {aid: articles[aid].get("content_hash", "") for aid in ids})
 
     def _condense(self, question: str, history: list[dict[str, str]]) -> str:
         return self._llm_answerer().condense(question, history)

@@ -35,13 +35,22 @@ class SentenceLike(Protocol):
 class SentenceVectors:
     """Vectors of article sentences: memory, then the store, then the embedding model."""
 
-    def __init__(self, embed_model: Any, store: Any = None, max_items: int = 200_000) -> None:
+    # design: 20,000 vectors are 30 MB; answering hands in the vectors of the articles it reads
+    # (`prime`), so the cache only spares re-reading the articles of recent questions
+    def __init__(self, embed_model: Any, store: Any = None, max_items: int = 20_000) -> None:
         self.embed_model = embed_model
         self.store = store
         self.max_items = max_items
         self._cache: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
         self.embedded = 0  # sentences this instance had to embed (none once the store is annotated)
+
+    def prime(self, vectors: dict[str, Any]) -> None:
+        """Vectors read from the store by the caller (with the sentence notes, in one read), by sentence id."""
+        with self._lock:
+            if len(self._cache) + len(vectors) > self.max_items:
+                self._cache.clear()
+            self._cache.update({k: np.asarray(v, dtype=np.float32) for k, v in vectors.items()})
 
     def vectors(self, sentences: list[SentenceLike]) -> np.ndarray:
         keys = [sentence_id(s.article_id, str(s.meta.get("content_hash", "")), s.start) for s in sentences]

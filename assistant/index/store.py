@@ -371,18 +371,24 @@ class Store:
             hashes = {}
             for got in _by_ids(self.articles, ids, ["metadatas"]):
                 hashes.update({i: (m or {}).get("content_hash", "") for i, m in zip(got["ids"], got["metadatas"])})
-        out: dict[str, list[SentenceNote]] = {}
-        for got in _by_articles(self.sentences, ids):
-            for m in got["metadatas"]:
-                m = m or {}
-                aid = m.get("article_id", "")
-                if ANNOTATION not in m or m.get(PIECE) or m.get("content_hash") != hashes.get(aid):
-                    continue
-                note = SentenceNote.from_json(int(m["start"]), int(m["end"]), m.get("entities"), m.get("dates"))
-                out.setdefault(aid, []).append(note)
-        for notes in out.values():
-            notes.sort(key=lambda n: n.start)
-        return out
+        metas = [m or {} for got in _by_articles(self.sentences, ids) for m in got["metadatas"]]
+        return notes_of(metas, hashes)
+
+    def sentences_read(
+        self, article_ids: Iterable[str], hashes: dict[str, str]
+    ) -> tuple[dict[str, list[SentenceNote]], dict[str, list[float]]]:
+        """What answering reads of these articles' sentences, in one read: their notes (as
+        `sentence_notes`) and every stored sentence vector of the versions `hashes` names, by id."""
+        ids = [i for i in dict.fromkeys(article_ids) if i != META_ID]
+        metas: list[dict[str, Any]] = []
+        vectors: dict[str, list[float]] = {}
+        for got in _by_articles(self.sentences, ids, ["metadatas", "embeddings"]):
+            for sid, meta, vec in zip(got["ids"], got["metadatas"], got["embeddings"], strict=True):
+                meta = meta or {}
+                if meta.get("content_hash") == hashes.get(meta.get("article_id", "")):
+                    metas.append(meta)
+                    vectors[sid] = vec
+        return notes_of(metas, hashes), vectors
 
     def sentence_index(self) -> list[tuple[str, str, str]]:
         """(sentence id, article id, content hash) for every stored sentence vector."""
@@ -503,6 +509,21 @@ def _served(article_id: str, text: str, meta: dict[str, Any] | None) -> dict[str
     stated = dict.fromkeys(_STATED)
     return {"id": article_id, "text": text,
             **stated, **{k: v for k, v in (meta or {}).items() if k not in _SYNC_ONLY}}
+
+
+def notes_of(metas: Iterable[dict[str, Any]], hashes: dict[str, str]) -> dict[str, list[SentenceNote]]:
+    """The sentence notes among these sentence rows' metadata, of the versions `hashes` names, in text order
+    by article id (rows written before annotation, and parts of over-long sentences, carry none)."""
+    out: dict[str, list[SentenceNote]] = {}
+    for m in metas:
+        aid = m.get("article_id", "")
+        if ANNOTATION not in m or m.get(PIECE) or m.get("content_hash") != hashes.get(aid):
+            continue
+        out.setdefault(aid, []).append(
+            SentenceNote.from_json(int(m["start"]), int(m["end"]), m.get("entities"), m.get("dates")))
+    for notes in out.values():
+        notes.sort(key=lambda n: n.start)
+    return out
 
 
 def sentence_id(article_id: str, content_hash: str, start: int) -> str:
