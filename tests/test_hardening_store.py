@@ -234,9 +234,30 @@ def test_a_store_of_more_than_33_thousand_chunks_opens_answers_and_ingests(tmp_p
 
     built = Assistant(settings, embed_model=embed)
     built.retriever.refresh()  # builds and saves the lexical index
-    reopened = Assistant(settings, embed_model=embed)  # loads it: every chunk's metadata by id
+    reopened = Assistant(settings, embed_model=embed)  # loads it
+    calls: list[int] = []
+    for name in ("_chunks", "_articles", "_sentences"):
+        setattr(reopened.store, name, IdsCounted(getattr(reopened.store, name), calls))
     answer = reopened.ask("What did crew 517 load at berth 4?")
     assert any(c.source == "a0517.txt" for c in answer.citations), answer.text
     (tmp_path / "new.txt").write_text("Harbour Pilot Retires\n\nThe harbour pilot retired on Friday.\n")
     report = reopened.ingest(paths=[tmp_path / "new.txt"])
     assert (report.added, report.removed) == (1, 0) and report.chunks_total == chunks_total + 1
+    assert calls and max(calls) <= 2000, "no call passes more than a page of ids"
+    assert reopened.retriever.keeper.rebuilds == 0, "the ingest re-read one article, not every chunk"
+
+
+class IdsCounted:
+    """A collection that records how many ids each call passes (Chroma's SQLite refuses ~32,760)."""
+
+    def __init__(self, inner: Any, calls: list[int]) -> None:
+        self.inner, self.calls = inner, calls
+
+    def __getattr__(self, attr: str) -> Any:
+        method = getattr(self.inner, attr)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append(len(kwargs.get("ids") or ()))
+            return method(*args, **kwargs)
+
+        return call if callable(method) else method

@@ -578,6 +578,7 @@ def test_killed_reingest_loses_nothing_stored_before(real_seeded, tmp_path):
 
     for ready, delay in [(one_batch_written, 0.0), (started, 0.2)]:
         assert KillableIngest(env).kill_when(ready, delay)
+        assert_lexical_agrees(env, rebuilt=False)  # the killed writer's announced change is applied
         snap = snapshot(store, tmp_path)
         # every article stored before is still there, whole, in its old or its new version
         for aid, old in old_hash.items():
@@ -595,6 +596,31 @@ def test_killed_reingest_loses_nothing_stored_before(real_seeded, tmp_path):
     assert report["removed"] == 1
     assert report["articles_total"] == 5
     assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+    assert_lexical_agrees(env, rebuilt=False)
+
+
+# A process that opens the store as the app does and prints its lexical index's chunk ids, Chroma's (paged),
+# and whether it had to rebuild the index (the killed writer's announced change is applied instead).
+LEXICAL_IDS = """
+import json
+from assistant import Assistant
+a = Assistant.from_settings()
+keeper = a.retriever.keeper
+index = keeper.refresh()
+stored = [i for ids, _, _ in a.store.chunk_pages() for i in ids]
+print(json.dumps({"lexical": sorted(index.chunk_ids()), "chroma": sorted(stored), "rebuilds": keeper.rebuilds}))
+"""
+
+
+def assert_lexical_agrees(env: dict[str, str], rebuilt: bool | None = None) -> None:
+    """The lexical index a fresh process opens covers exactly the chunks Chroma holds (no missing, no extra)."""
+    run = subprocess.run([sys.executable, "-c", LEXICAL_IDS], env=env, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    seen = json.loads(run.stdout.strip().splitlines()[-1])
+    assert set(seen["lexical"]) == set(seen["chroma"]), (
+        f"missing {set(seen['chroma']) - set(seen['lexical'])}, extra {set(seen['lexical']) - set(seen['chroma'])}")
+    if rebuilt is not None:
+        assert (seen["rebuilds"] > 0) == rebuilt
 
 
 # --- embedding model mismatch --------------------------------------------------------------------------

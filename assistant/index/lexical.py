@@ -157,6 +157,10 @@ class LexicalIndex:
         """Chunks covered (live base rows and delta rows)."""
         return int(self.alive.sum()) + len(self.delta)
 
+    def chunk_ids(self) -> set[str]:
+        """The ids of the chunks covered."""
+        return {self.ids[n] for n in np.flatnonzero(self.alive)} | set(self.delta)
+
     def knows(self, term: str) -> bool:
         return self._df(term) > 0
 

@@ -1,0 +1,347 @@
+"""How the product behaves as the archive grows: stores of about 600, 10,000 and 100,000 chunks.
+
+Usage:
+    python benchmarks/scale.py [--sizes 600,10k,100k] [--cache DIR] [--questions N] [--rounds N]
+
+Stores (built once under --cache, default .bench-cache/scale, and reused):
+* 600: the MultiHop-RAG facts corpus (609 articles), ingested by the product.
+* 10k: about 2,000 articles made of that corpus's sentences (40 each, drawn at random, seed 0, with its
+  titles, publishers and dates), ingested by the product with real embeddings. A sentence repeats across
+  articles, so its vector is embedded once and reused; every chunk is embedded.
+* 100k: SIMULATED from the 10k store: its articles copied nine more times under new ids and other dates,
+  written through the product's own store code with the 10k vectors plus Gaussian noise (sd 0.01,
+  renormalised); no text is embedded.
+
+For each size a fresh process opens the store and prints one JSON line: warm `ask` p50/p95 beside the
+question-embedding floor measured in the same process, one-article ingest time beside that article's
+embedding time (the article is then removed), lexical index build and load time and size, RSS after
+answering, store size on disk, and questions/s with 1, 4 and 8 concurrent askers (threads of one
+process, as the chat app serves them). The parent prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(os.environ.get("MULTIHOP_RAG_DIR", ROOT.parent / "shared" / "benchmarks" / "multihop-rag"))
+SIZES = {"600": 0, "10k": 2000, "100k": 2000}  # articles generated for the 10k store (100k copies it)
+SENTENCES_PER_ARTICLE = 40  # about five 200-token chunks each
+COPIES = 10  # the 100k store: the 10k articles, ten times
+NOISE = 0.01
+
+
+def settings_for(folder: Path, corpus: Path) -> Any:
+    from assistant.core.settings import Settings
+
+    return Settings.from_env(corpus_dir=corpus, store_dir=folder / "store", upload_dir=folder / "uploads")
+
+
+# --- building ------------------------------------------------------------------------------------------
+def facts() -> list[dict[str, Any]]:
+    return [json.loads(line) for line in (DATA / "facts_corpus.jsonl").read_text(encoding="utf-8").splitlines()]
+
+
+def build_600(folder: Path) -> None:
+    from assistant import Assistant
+
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    shutil.copy(DATA / "facts_corpus.jsonl", corpus / "facts.jsonl")
+    Assistant(settings_for(folder, corpus)).ingest()
+
+
+def build_10k(folder: Path) -> None:
+    from assistant import Assistant
+    from assistant.core.text import sentence_spans
+
+    rng = random.Random(0)
+    records = facts()
+    sentences = [r["body"][s:e] for r in records for s, e in sentence_spans(r["body"])]
+    corpus = folder / "corpus"
+    corpus.mkdir(parents=True, exist_ok=True)
+    for part in range(SIZES["10k"] // 100):
+        lines = []
+        for n in range(100):
+            like = rng.choice(records)
+            body = " ".join(rng.choice(sentences) for _ in range(SENTENCES_PER_ARTICLE))
+            lines.append(json.dumps({"title": f"{like['title']} ({part * 100 + n})", "source": like["source"],
+                                     "published_at": like["published_at"], "body": body}))
+        (corpus / f"part{part:02d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assistant = Assistant(settings_for(folder, corpus), embed_model=Memo(load_model()))
+    assistant.ingest(progress=lambda done, total, _: print(f"\r{done}/{total}", end="", file=sys.stderr))
+
+
+def load_model() -> Any:
+    from assistant.core.settings import Settings
+    from assistant.index.embedding import load_embed_model
+
+    s = Settings.from_env()
+    return load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads)
+
+
+class Memo:
+    """The real embedding model, embedding each distinct text once (sentences repeat across articles)."""
+
+    def __init__(self, model: Any) -> None:
+        self.model, self.model_name, self.dim = model, model.model_name, model.dim
+        self.cache: dict[str, list[float]] = {}
+
+    def get_query_embedding(self, text: str) -> list[float]:
+        return self.model.get_query_embedding(text)
+
+    def get_text_embedding_batch(self, texts: list[str], **_: Any) -> list[list[float]]:
+        todo = list(dict.fromkeys(t for t in texts if t not in self.cache))
+        if todo:
+            self.cache.update(zip(todo, self.model.get_text_embedding_batch(todo)))
+        return [self.cache[t] for t in texts]
+
+    def get_text_embedding(self, text: str) -> list[float]:
+        return self.get_text_embedding_batch([text])[0]
+
+
+def build_100k(folder: Path, source: Path) -> None:
+    """Copies of the 10k store's articles, chunks and sentence rows under new ids, vectors plus noise."""
+    import numpy as np
+
+    from assistant.core.documents import Article
+    from assistant.index.store import Store
+
+    rng = np.random.default_rng(0)
+    src_settings, dst_settings = settings_for(source, source / "corpus"), settings_for(folder, folder / "corpus")
+    (folder / "corpus").mkdir(parents=True, exist_ok=True)
+    model = load_model()
+    src, dst = Store(src_settings, model.model_name, model.dim), Store(dst_settings, model.model_name, model.dim)
+    records = src.article_records()
+    ids = sorted(records)
+    for copy in range(COPIES):
+        for first in range(0, len(ids), 100):
+            page = ids[first:first + 100]
+            articles = src.get_articles(page)
+            new = {}
+            for aid in page:
+                a = articles[aid]
+                fields = {k: a.get(k) for k in ("title", "publisher", "url", "author")}
+                date = a.get("date")
+                if date and copy:
+                    date = f"{int(date[:4]) - copy:04d}{date[4:]}"
+                new[aid] = Article(id=f"copy{copy}/{aid}", text=a["text"], date=date, path=f"copy{copy}/{aid}",
+                                   **fields)
+            _copy_rows(src.chunks, dst.chunks, page, new, rng)
+            _copy_rows(src.sentences, dst.sentences, page, new, rng)
+            dst.upsert_articles([(new[aid], int(records[aid].get("n_chunks", 0))) for aid in page],
+                                annotation=records[page[0]].get("annotation"))
+        print(f"copy {copy + 1}/{COPIES}: {dst.chunks.count()} chunks", file=sys.stderr)
+
+
+def _copy_rows(src: Any, dst: Any, article_ids: list[str], new: dict[str, Any], rng: Any) -> None:
+    import numpy as np
+
+    got = src.get(where={"article_id": {"$in": article_ids}}, include=["embeddings", "metadatas", "documents"])
+    if not got["ids"]:
+        return
+    vecs = np.asarray(got["embeddings"], dtype=np.float32)
+    vecs += rng.normal(0, NOISE, vecs.shape).astype(np.float32)
+    vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
+    ids, metas = [], []
+    for rid, meta in zip(got["ids"], got["metadatas"], strict=True):
+        article = new[meta["article_id"]]
+        old_hash, new_hash = meta["content_hash"], article.content_hash
+        ids.append(rid.replace(meta["article_id"], article.id, 1).replace(old_hash[:12], new_hash[:12]))
+        meta = {**meta, "article_id": article.id, "content_hash": new_hash}
+        if "date" in meta:
+            from assistant.core.dates import date_key
+
+            meta |= {"date": article.date or "", "date_key": date_key(article.date)}
+        metas.append(meta)
+    documents = got["documents"] if any(got["documents"] or []) else None
+    dst.upsert(ids=ids, embeddings=vecs.tolist(), metadatas=metas, documents=documents)
+
+
+def ensure(size: str, cache: Path) -> Path:
+    folder = cache / size
+    if (folder / "built").exists():
+        return folder
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    t = time.perf_counter()
+    if size == "600":
+        build_600(folder)
+    elif size == "10k":
+        build_10k(folder)
+    else:
+        build_100k(folder, ensure("10k", cache))
+    (folder / "built").write_text(f"{time.perf_counter() - t:.0f} s\n")
+    return folder
+
+
+# --- measuring (in a fresh process per size) -----------------------------------------------------------------
+def questions(n: int) -> list[str]:
+    rows = [json.loads(line) for line in (DATA / "queries.jsonl").read_text(encoding="utf-8").splitlines()]
+    return [r["query"] for r in rows[-n:]]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(folder: Path, n_questions: int, rounds: int) -> dict[str, Any]:
+    from assistant import Assistant
+    from assistant.index.lexical import LexicalFiles
+
+    assistant = Assistant(settings_for(folder, folder / "corpus"))
+    out: dict[str, Any] = {"chunks": assistant.store.chunks.count()}
+    t = time.perf_counter()
+    assistant.retriever.refresh(force=True)
+    out["lexical_build_s"] = time.perf_counter() - t
+    t = time.perf_counter()
+    LexicalFiles(assistant.retriever.path).load()
+    out["lexical_load_s"] = time.perf_counter() - t
+    out["lexical_mb"] = _du(assistant.retriever.path)
+    qs = questions(n_questions)
+    for q in qs:  # warm
+        assistant.ask(q)
+    floor, ask = [], []
+    for _ in range(rounds):
+        for q in qs:
+            t0 = time.perf_counter()
+            assistant.embed_model.get_query_embedding(q)
+            t1 = time.perf_counter()
+            assistant.ask(q)
+            floor.append(t1 - t0)
+            ask.append(time.perf_counter() - t1)
+    out |= {"floor_p50": pct(floor, .5), "ask_p50": pct(ask, .5), "ask_p95": pct(ask, .95),
+            "floor_p95": pct(floor, .95)}
+    out["rss_mb"] = rss_mb()
+    for askers in (1, 4, 8):
+        out[f"qps_{askers}"] = _throughput(assistant, qs, askers)
+    out |= _one_article(assistant, folder)
+    out["store_mb"] = _du(folder / "store")
+    return out
+
+
+def _throughput(assistant: Any, qs: list[str], askers: int) -> float:
+    work = list(qs) * max(1, askers)  # each asker answers as many questions as the single one did
+    lock = threading.Lock()
+
+    def run() -> None:
+        while True:
+            with lock:
+                if not work:
+                    return
+                q = work.pop()
+            assistant.ask(q)
+
+    t = time.perf_counter()
+    total = len(work)
+    threads = [threading.Thread(target=run) for _ in range(askers)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return total / (time.perf_counter() - t)
+
+
+ARTICLE = """Harbour authority names new chief of pilots
+Scale Benchmark Wire
+2026-11-20
+
+The Westmark harbour authority named Ilse Varnow its chief of pilots on Thursday, the authority said.
+Varnow has guided container ships into the harbour for nineteen years.
+She succeeds Tomas Reidel, who retired in October after a career of thirty-one years.
+The authority said the pilots guided 4,212 ships into the harbour last year, a record.
+Varnow said her first task is to train eleven new pilots before the spring season.
+"""
+
+
+def _one_article(assistant: Any, folder: Path) -> dict[str, float]:
+    uploads = assistant.settings.uploads
+    uploads.mkdir(parents=True, exist_ok=True)
+    path = uploads / f"scale-{os.getpid()}.txt"
+    path.write_text(ARTICLE, encoding="utf-8")
+    report = assistant.ingest(paths=[path])
+    aid = f"uploads/{path.name}"
+    answer = assistant.ask("Who is the Westmark harbour authority's new chief of pilots?")
+    assistant.remove_upload(aid)
+    return {"ingest_s": report.seconds, "ingest_embed_s": report.embed_seconds,
+            "ingest_answered": float(any(c.source == aid for c in answer.citations))}
+
+
+def _du(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+# --- the table ---------------------------------------------------------------------------------------------------
+def table(results: dict[str, dict[str, Any]]) -> str:
+    rows = [
+        ("chunks", lambda r: f"{r['chunks']:,}"),
+        ("embed the question, p50 ms (floor)", lambda r: f"{r['floor_p50'] * 1e3:.1f}"),
+        ("warm ask, p50 ms", lambda r: f"{r['ask_p50'] * 1e3:.1f}"),
+        ("warm ask, p50 / floor", lambda r: f"{r['ask_p50'] / r['floor_p50']:.2f}x"),
+        ("warm ask, p95 ms (floor p95)", lambda r: f"{r['ask_p95'] * 1e3:.1f} ({r['floor_p95'] * 1e3:.1f})"),
+        ("one-article ingest, s", lambda r: f"{r['ingest_s']:.2f}"),
+        ("... of it embedding, s", lambda r: f"{r['ingest_embed_s']:.2f}"),
+        ("... beyond embedding, s", lambda r: f"{r['ingest_s'] - r['ingest_embed_s']:.2f}"),
+        ("lexical index build / load, s", lambda r: f"{r['lexical_build_s']:.1f} / {r['lexical_load_s']:.2f}"),
+        ("lexical index on disk, MB", lambda r: f"{r['lexical_mb']:.0f}"),
+        ("RSS after answering, MB", lambda r: f"{r['rss_mb']:.0f}"),
+        ("store on disk, MB", lambda r: f"{r['store_mb']:.0f}"),
+        ("questions/s, 1 / 4 / 8 askers", lambda r: f"{r['qps_1']:.1f} / {r['qps_4']:.1f} / {r['qps_8']:.1f}"),
+        ("4 askers / 1", lambda r: f"{r['qps_4'] / r['qps_1']:.2f}x"),
+    ]
+    names = list(results)
+    labels = {"100k": "100k (simulated)"}
+    out = ["| | " + " | ".join(labels.get(n, n) for n in names) + " |", "|---|" + "---:|" * len(names)]
+    out += [f"| {label} | " + " | ".join(fmt(results[n]) for n in names) + " |" for label, fmt in rows]
+    return "\n".join(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="600,10k,100k")
+    parser.add_argument("--cache", default=str(ROOT / ".bench-cache" / "scale"))
+    parser.add_argument("--questions", type=int, default=30, help="MultiHop queries asked (the last N)")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--build-only", action="store_true")
+    parser.add_argument("--measure", help=argparse.SUPPRESS)  # a store folder: measure it here, print JSON
+    args = parser.parse_args()
+    if args.measure:
+        print(json.dumps(measure(Path(args.measure), args.questions, args.rounds)))
+        return
+    cache = Path(args.cache)
+    results = {}
+    for size in args.sizes.split(","):
+        folder = ensure(size, cache)
+        if args.build_only:
+            continue
+        run = subprocess.run([sys.executable, __file__, "--measure", str(folder), "--questions",
+                              str(args.questions), "--rounds", str(args.rounds)],
+                             capture_output=True, text=True, check=True)
+        results[size] = json.loads(run.stdout.strip().splitlines()[-1])
+        print(f"{size}: {results[size]}", file=sys.stderr)
+    if results:
+        print(table(results))
+
+
+if __name__ == "__main__":
+    main()
