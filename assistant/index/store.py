@@ -211,6 +211,16 @@ class Store:
             out.update({i: m for i, m in zip(ids, metas, strict=True) if i != META_ID})
         return out
 
+    def records_where(self, ids: list[str], wheres: list[dict[str, Any] | None]) -> dict[str, dict[str, Any]]:
+        """The records (as `article_records`) of these ids and of those that pass any of `wheres`."""
+        out: dict[str, dict[str, Any]] = {}
+        for got in _by_ids(self.articles, [i for i in dict.fromkeys(ids) if i != META_ID], ["metadatas"]):
+            out.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"], strict=True)})
+        for where in filter(None, wheres):
+            got = self.articles.get(where=where, include=["metadatas"])
+            out.update({i: m or {} for i, m in zip(got["ids"], got["metadatas"], strict=True) if i != META_ID})
+        return out
+
     def upsert_article(self, article: Article, n_chunks: int) -> None:
         self.upsert_articles([(article, n_chunks)])
 

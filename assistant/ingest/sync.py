@@ -81,7 +81,7 @@ def sync(
     articles, origins, failed = read_sources(files, int(settings.max_file_mb * 1e6), report,
                                              settings.max_article_tokens)
 
-    records = store.article_records()
+    records = _records(store, paths, articles, files, annotator.version if annotator else ANNOTATION_VERSION)
     todo = [a for aid, a in articles.items() if records.get(aid, {}).get("content_hash") != a.content_hash]
     report.unchanged = len(articles) - len(todo)
     new_ids = {a.id for a in todo if a.id not in records}
@@ -111,6 +111,18 @@ def sync(
     report.seconds = time.perf_counter() - t0
     store.set_store_meta(last_ingest=now_iso(), last_summary=report.summary())
     return report
+
+
+def _records(store: Store, paths: list[Path] | None, articles: dict[str, Article], files: list[SourceFile],
+             version: int) -> dict[str, dict[str, object]]:
+    """The stored records this sync reads: every one for a full sync or a named folder; for named files
+    only those of the articles read, of those files, and of articles not annotated with this version
+    (three indexed reads, so adding one article to a large store reads no list of every article)."""
+    if paths is None or any(p.is_dir() for p in paths):
+        return store.article_records()
+    labels = sorted({f.label for f in files})
+    return store.records_where(list(articles) + labels, [{"path": {"$in": labels}} if labels else None,
+                                                         {ANNOTATION: {"$ne": version}}])
 
 
 def _origin(record: dict[str, object], aid: str, settings: Settings) -> str:
