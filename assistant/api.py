@@ -47,6 +47,7 @@ class Assistant:
         self._retriever: Any = None
         self._sentence_vectors: Any = None
         self._engine: Any = None
+        self._listing: tuple[Any, list[dict[str, Any]]] | None = None  # (store change stamp, articles())
         self._lock = threading.RLock()
         self._ingest_lock = threading.Lock()
 
@@ -223,17 +224,22 @@ class Assistant:
     def articles(self) -> list[dict[str, Any]]:
         """Every stored article without its text: id, title, publisher, date and where it came from
         ("corpus", "upload" or "outside", read from the id as sync writes it), newest first, undated last.
-        For the chat's library and its filter counts."""
-        records = self.store.article_records()
-        rows = [{"id": aid, "title": meta.get("title"), "publisher": meta.get("publisher"), "date": meta.get("date"),
-                 "origin": "upload" if aid.startswith("uploads/") else "outside" if aid.startswith("../")
-                 else "corpus"} for aid, meta in records.items()]
-        rows.sort(key=lambda r: (r["date"] or "", r["id"]), reverse=True)
-        return rows
+        For the chat's library and its filter counts. Listed once per change of the store (any replica's:
+        the change stamp, two small reads, moves), so page loads do not scan a large store each time."""
+        stamp = self.store.change_stamp()  # read first: a change made while listing moves it again
+        listing = self._listing
+        if listing is None or listing[0] != stamp:
+            records = self.store.article_records()
+            rows = [{"id": aid, "title": meta.get("title"), "publisher": meta.get("publisher"),
+                     "date": meta.get("date"), "origin": "upload" if aid.startswith("uploads/")
+                     else "outside" if aid.startswith("../") else "corpus"} for aid, meta in records.items()]
+            rows.sort(key=lambda r: (r["date"] or "", r["id"]), reverse=True)
+            self._listing = listing = (stamp, rows)
+        return [dict(r) for r in listing[1]]
 
     def publishers(self) -> list[str]:
-        """Distinct publisher names in the store (for filters)."""
-        return self.store.publishers()
+        """Distinct publisher names in the store (for filters), from the same listing as `articles()`."""
+        return sorted({a["publisher"] for a in self.articles() if a.get("publisher")})
 
     def sources(self) -> list[str]:
         """Deprecated: the publishers (`publishers()`); "source" now means an article id only."""

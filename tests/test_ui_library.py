@@ -77,3 +77,33 @@ def test_example_questions_come_from_the_corpus_headlines() -> None:
     assert example_questions(ARTICLES) == ["What happened? Brief me.", "Summarise: Ferry Strike Ends",
                                            "Summarise: Canal Tolls Rise"]
     assert example_questions([]) == []
+
+
+def test_the_article_listing_is_read_once_per_change_of_the_store_by_any_replica(
+    make_fake_assistant: Callable[..., Any], seed_copy: Path
+) -> None:
+    writer = make_fake_assistant(corpus=seed_copy)
+    writer.ingest()
+    reader = make_fake_assistant(corpus=seed_copy)  # a second process's view of the same store
+    reads = []
+    scan = reader.store.article_records
+    reader.store.article_records = lambda: reads.append(1) or scan()
+    assert len(reader.articles()) == 5 and reader.publishers() == writer.publishers()
+    reader.articles()
+    assert len(reads) == 1  # page loads after the first reuse the listing
+
+    upload = writer.settings.uploads / "orlen.txt"
+    upload.parent.mkdir(parents=True, exist_ok=True)
+    upload.write_text(UPLOAD, encoding="utf-8")
+    writer.ingest(paths=[upload])
+    assert "uploads/orlen.txt" in {a["id"] for a in reader.articles()}
+    assert "Orlen Valley Courier" in reader.publishers() and len(reads) == 2
+
+
+def test_a_large_library_lists_a_page_of_rows_and_says_how_many_match() -> None:
+    from assistant.ui.cards import library_list
+
+    html = library_list(ARTICLES, total=10, query="", shown=2)
+    assert html.count("<tr data-id=") == 2 and "uploads/b.txt" in html and "c.txt" not in html
+    assert "3 of 10 articles; the newest 2 are listed" in html
+    assert library_list(ARTICLES, total=3).count("<tr data-id=") == 3

@@ -313,17 +313,22 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
 ORIGINS = {"corpus": "corpus folder", "upload": "uploaded", "outside": "added by path"}
 
 
-def library_list(articles: Sequence[Mapping[str, Any]], total: int, query: str = "") -> str:
-    """The library: one row per article (title, publisher, date, where it came from), escaped."""
+def library_list(articles: Sequence[Mapping[str, Any]], total: int, query: str = "",
+                 shown: int | None = None) -> str:
+    """The library: one row per article (title, publisher, date, where it came from), escaped; only the
+    first `shown` matches are listed (a page of a large archive stays light), and the count says so."""
     if not articles:
         return placeholder(f"No article matches “{query}”." if query else "The store holds no articles.")
+    listed = articles[:shown] if shown is not None else articles
     rows = "".join(
         f'<tr data-id="{esc(a["id"])}"><td class="lib-title">{esc(a.get("title") or a["id"])}</td>'
         f'<td>{esc(a.get("publisher") or NO_PUBLISHER)}</td><td>{esc(a.get("date") or NO_DATE)}</td>'
         f'<td>{esc(ORIGINS.get(a.get("origin") or "", a.get("origin")))}</td></tr>'
-        for a in articles
+        for a in listed
     )
-    count = f"{len(articles)} of {total} articles" if len(articles) != total else f"{total} articles"
+    count = f"{len(articles):,} of {total:,} articles" if len(articles) != total else f"{total:,} articles"
+    if len(listed) < len(articles):
+        count += f"; the newest {len(listed):,} are listed: search to find others"
     return (f'<div class="src-empty">{esc(count)}</div><table class="lib-table"><thead><tr><th>Title</th>'
             f"<th>Publisher</th><th>Date</th><th>From</th></tr></thead><tbody>{rows}</tbody></table>")
 

@@ -166,6 +166,9 @@ def feedback_record(turns: list[dict[str, Any]], liked: bool) -> dict[str, Any]:
 
 
 MAX_PAST = 20  # earlier conversations kept in the browser
+# Library rows (and picker choices) sent to the page: a judgement, not a measurement; enough to browse,
+# while an archive of 100,000 articles would otherwise ship every row to every page load.
+LIBRARY_ROWS = 200
 
 
 def history_of(saved: Any) -> dict[str, Any]:
@@ -482,12 +485,13 @@ class Handlers:
     def show_library(self, query: str | None) -> tuple[Any, ...]:
         """-> (the library's list, its picker): the articles that match `query`."""
         try:
-            articles = self.titled(self.assistant.articles())
+            articles = self.assistant.articles()
+            found = search_library(articles, query)
+            shown = self.titled(found[:LIBRARY_ROWS])
         except AssistantError as exc:
             return render.error_panel(str(exc)), gr.skip()
-        found = search_library(articles, query)
-        return (render.library_list(found, len(articles), (query or "").strip()),
-                gr.update(choices=library_choices(found), value=None))
+        return (render.library_list(found, len(articles), (query or "").strip(), LIBRARY_ROWS),
+                gr.update(choices=library_choices(shown), value=None))
 
     def titled(self, articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The articles, those without a headline titled by their first words (as their source cards
