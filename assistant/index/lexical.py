@@ -95,7 +95,9 @@ class _Tables:
     hash: list[str] = field(default_factory=list)
 
     def code(self, column: str, value: str, codes: dict[str, dict[str, int]]) -> int:
-        table = codes.setdefault(column, {v: n for n, v in enumerate(getattr(self, column))})
+        table = codes.get(column)
+        if table is None:  # (not `setdefault`: its default would be built again at every call)
+            table = codes[column] = {v: n for n, v in enumerate(getattr(self, column))}
         if value not in table:
             table[value] = len(table)
             getattr(self, column).append(value)
