@@ -13,6 +13,7 @@ from assistant.answer.query import analyse
 from assistant.answer.typed import (
     Candidate,
     _answers,
+    _common_word,
     _grouped,
     _holds_object,
     _in_headline,
@@ -376,3 +377,13 @@ def test_a_name_the_sentence_calls_the_asked_thing_answers_whatever_the_tagger_s
 ])
 def test_a_span_of_time_with_nothing_placing_it_does_not_answer_when(span: str, duration: bool) -> None:
     assert _is_duration(span) is duration
+
+
+def test_a_one_word_name_opening_a_sentence_is_no_name_when_its_article_writes_it_in_lower_case() -> None:
+    text = "Harbour authority names new chief of pilots\nShe guided ships into the harbour. Varnow said so."
+    headline = Sentence("a", 0, 43, text[:43], 0, {"text": text})
+    assert _common_word(headline, Entity("PERSON", 0, 7, "Harbour"))
+    said = Sentence("a", 79, 95, text[79:95], 0, {"text": text})
+    assert not _common_word(said, Entity("PERSON", 79, 85, "Varnow"))  # never written in lower case
+    inside = Sentence("a", 44, 78, text[44:78], 0, {"text": text})
+    assert not _common_word(inside, Entity("PERSON", 70, 77, "harbour"))  # not a capital opening a sentence

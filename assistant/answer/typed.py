@@ -372,7 +372,7 @@ def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float
               ) -> list[Entity]:
     """The sentence's entities, plus what the NER missed: for "where" names after "in/at/near" ("in
     Diyala"), for "when" clock times ("00:15"), for "how many" figures."""
-    found = list(note.entities) if note else []
+    found = [e for e in note.entities if not _common_word(sent, e)] if note else []
     missed = [(rx, label) for rx, label in ((_PLACE, "PLACE"), (_CLOCK, "TIME"), (_FIGURE, "CARDINAL"),
                                             (_ALIAS, "ALIAS")) if label in labels]
     if "ITEM" in labels and item:
@@ -385,6 +385,17 @@ def _entities(sent: Sentence, note: SentenceNote | None, labels: dict[str, float
             if not any(s < end and start < e for s, e in taken):
                 found.append(Entity(label, start, end, m.group(1)))
     return found
+
+
+def _common_word(sent: Sentence, ent: Entity) -> bool:
+    """A one-word name opening its sentence that its article also writes in lower case ("Harbour
+    authority names new chief of pilots" beside "into the harbour"): a capital that only starts the
+    sentence, which the NER took for a name. A name is seldom written in lower case."""
+    word = ent.text.strip()
+    if ent.start != sent.start or " " in word or not word[:1].isupper() or not word[1:].islower():
+        return False
+    text = sent.meta.get("text") or sent.text
+    return re.search(rf"\b{re.escape(word.lower())}\b", text) is not None
 
 
 def tied(query: Query, sent: Sentence, note: SentenceNote | None) -> bool:
