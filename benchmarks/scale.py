@@ -72,6 +72,7 @@ def build_copies(folder: Path, source: Path, copies: int) -> None:
 
     from assistant.core.documents import Article
     from assistant.index.store import Store
+    from assistant.ingest.sync import ANNOTATED
 
     rng = np.random.default_rng(0)
     src_settings, dst_settings = settings_for(source, source / "corpus"), settings_for(folder, folder / "corpus")
@@ -95,6 +96,7 @@ def build_copies(folder: Path, source: Path, copies: int) -> None:
             dst.upsert_articles([(new[aid], int(records[aid].get("n_chunks", 0))) for aid in page],
                                 annotation=records[page[0]].get("annotation"))
         print(f"\rcopy {copy + 1}/{copies}", end="", file=sys.stderr)
+    dst.set_store_meta(**{k: v for k, v in src.store_meta().items() if k == ANNOTATED})  # as its sync left it
     print(f"\n{dst.chunks.count()} chunks", file=sys.stderr)
 
 

@@ -379,10 +379,12 @@ QUESTIONS = ["How big is the budget of Mayor Elena Brandt?", "When did the dock 
 
 
 def strip_annotations(store: Any) -> None:
-    """Make a store look ingested before annotations: no sentence rows, no annotation version in records."""
+    """Make a store look ingested before annotations: no sentence rows, no annotation version in records
+    or in the store's meta record."""
     store.delete_sentences([sid for sid, _, _ in store.sentence_index()])
     ids = list(store.article_records())
     store.articles.update(ids=ids, metadatas=[{"annotation": None}] * len(ids))
+    store.set_store_meta(annotated=None)
 
 
 def test_ingest_stores_every_sentence_with_its_vector_and_notes(make_fake_assistant, news_corpus):
@@ -480,6 +482,19 @@ def test_an_upgrade_reads_articles_outside_the_paths_named_from_the_store(seeded
     report = assistant.ingest(paths=[corpus / "005_new.txt"])
     assert report.added == 1 and "re-annotating 5 articles (annotation v1)" in report.notices
     assert_matches_clean_ingest(snapshot(store, tmp_path), corpus)
+
+
+def test_adding_a_file_to_an_annotated_store_filters_no_record_by_annotation(seeded, make_fake_assistant):
+    """A filter on every record's annotation is a scan of the whole store: once a sync saw every article at
+    this version, adding one file skips it (the upgrade test above shows the scan when it is needed)."""
+    corpus, store = seeded
+    assistant = make_fake_assistant(corpus, store_dir=store)
+    wheres = []
+    get = assistant.store.articles.get
+    assistant.store.articles.get = lambda **kw: wheres.append(kw.get("where")) or get(**kw)
+    (corpus / "005_new.txt").write_text("Talks resumed in Geneva on Friday.\n", encoding="utf-8")
+    assert assistant.ingest(paths=[corpus / "005_new.txt"]).added == 1
+    assert not any("annotation" in str(w) for w in wheres), wheres
 
 
 def test_an_upgrade_killed_midway_converges(seeded, make_fake_assistant, tmp_path):
