@@ -351,6 +351,39 @@ def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_arti
     assert page.inner_text("#filter-line").strip() == ""
 
 
+def test_a_date_filter_offers_to_include_the_undated_articles_it_leaves_out_and_questions_then_find_them(
+    page: Any, app: dict[str, Any]
+) -> None:
+    stored = app["assistant"].articles()
+    in_range = [a for a in stored if a["date"] and a["date"] >= "2023-11-01"]
+    undated = [a for a in stored if not a["date"]]
+    question = "Where was the PMF military parade held?"  # told only by undated articles
+    page.click("text=Filters and answerer")
+    page.fill("#since input, #since textarea", "November 2023")
+    page.click("#question textarea")
+    box = page.locator("#include-undated")
+    box.wait_for(timeout=20_000)
+    line = page.inner_text("#filter-line")
+    assert f"{len(in_range)} of {len(stored)} articles match" in line
+    assert f"{len(undated)} undated articles left out by the date filter" in line
+    notice, beside = page.locator("#filter-line").bounding_box(), box.bounding_box()
+    assert abs(beside["y"] - notice["y"]) < 40 and beside["x"] > notice["x"]  # on the notice's line
+    ask(page, question)
+    assert "Not in the articles" in page.locator("#chat .bot-row").last.inner_text()
+
+    box.get_by_label("Include undated articles").check()
+    everything = f"{len(in_range) + len(undated)} of {len(stored)} articles match"
+    page.wait_for_function("([want]) => document.querySelector('#filter-line').innerText.includes(want)",
+                           arg=[everything], timeout=20_000)
+    assert f"{len(undated)} undated articles included" in page.inner_text("#filter-line")
+    assert box.is_visible()  # still there, to untick
+    ask(page, question)
+    assert "Diyala" in page.locator("#chat .bot-row").last.inner_text()
+    sources = {page.locator("#sources-panel .src-card").nth(i).get_attribute("data-source")
+               for i in range(page.locator("#sources-panel .src-card").count())}
+    assert sources and sources <= {a["id"] for a in undated}
+
+
 def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it(
     browser: Any, app_url: str
 ) -> None:

@@ -77,6 +77,8 @@ CSS = """
 #chat a[href^="#cite-"] { text-decoration: none; font-weight: 650; font-size: 0.85em; padding: 0 0.15rem;
   border-radius: 4px; color: var(--color-accent); }
 #chat a[href^="#cite-"]:hover { background: var(--background-fill-secondary); text-decoration: underline; }
+#filter-notice { align-items: center; }
+#include-undated { background: none; border: none !important; box-shadow: none; padding: 0; }
 """
 # the answer whose sources the panel shows: its row in the chat (HEAD's script sets this rule's row number)
 SELECTED_CSS = ("#chat .message-wrap > .message-row:nth-child(ROW) .bot.message "
