@@ -157,6 +157,7 @@ def test_question_typed_in_the_page_gets_a_streamed_answer_with_numbered_source_
     assert "eight" in mark.lower()
     assert "003_0de35cad8aa68667.txt" in card.inner_text()
     assert "Iraq Condemns US Airstrikes That Killed Iran-Linked Militants" in card.inner_text()
+    assert page.locator("#sources-panel .src-chips").is_hidden()  # chips are for phones; cards show in full
     # the whole article opens with the quote marked in it
     card.locator("summary").click()
     whole = card.locator(".article-text")
@@ -384,7 +385,7 @@ def test_a_date_filter_offers_to_include_the_undated_articles_it_leaves_out_and_
     assert sources and sources <= {a["id"] for a in undated}
 
 
-def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it(
+def test_at_phone_width_the_first_answers_sources_are_chips_within_one_screen_below_it_that_open_on_tap(
     browser: Any, app_url: str
 ) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -392,16 +393,30 @@ def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it
         pg = context.new_page()
         pg.goto(app_url)
         pg.wait_for_selector("#question textarea", timeout=60_000)
-        ask(pg, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+        ask(pg, "What happened in Iraq?")  # a briefing: several sources
         answer = pg.locator("#chat .bot-row").first.bounding_box()
-        card = pg.locator("#sources-panel .src-card").first.bounding_box()
-        assert card["y"] > answer["y"]  # below the answer, on one column
-        assert card["y"] - (answer["y"] + answer["height"]) < 844, (answer, card)
-        assert card["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        chips = pg.locator("#sources-panel .src-chip")
+        assert chips.count() == pg.locator("#sources-panel .src-card").count() >= 2
+        assert re.fullmatch(r"\[1\] \S.*", chips.first.inner_text()), chips.first.inner_text()
+        first, last = chips.first.bounding_box(), chips.last.bounding_box()
+        assert first["y"] > answer["y"]  # below the answer, on one column
+        assert last["y"] + last["height"] - (answer["y"] + answer["height"]) < 844, (answer, last)  # all of them
+        assert last["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        quote = pg.locator("#sources-panel #source-1 .src-context")
+        assert quote.is_hidden()  # collapsed: the card waits for its chip
+        pg.evaluate("() => window.scrollTo(0, document.querySelector('#sources-panel .src-chips')"
+                    ".getBoundingClientRect().bottom + window.scrollY - window.innerHeight + 24)")
+        keep_screenshot(pg, "screenshot-phone.png")  # the answer's end, then its chips
+
+        chips.first.tap()
+        quote.wait_for(state="visible", timeout=10_000)
+        assert chips.first.get_attribute("aria-expanded") == "true"
+        card, chip = pg.locator("#sources-panel #source-1").bounding_box(), chips.first.bounding_box()
+        assert card["y"] > chip["y"] and card["x"] >= 0 and card["x"] + card["width"] <= 390  # under the chips
+        assert pg.locator("#sources-panel #source-2 .src-context").is_hidden()  # only the tapped one opens
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        pg.evaluate("() => window.scrollTo(0, document.querySelector('#chat .bot-row').getBoundingClientRect().top"
-                    " + window.scrollY - 80)")
-        keep_screenshot(pg, "screenshot-phone.png")
+        chips.first.tap()  # and a second tap folds it again
+        quote.wait_for(state="hidden", timeout=10_000)
     finally:
         context.close()
 
