@@ -417,6 +417,9 @@ def test_at_phone_width_the_first_answers_sources_are_chips_within_one_screen_be
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
         chips.first.tap()  # and a second tap folds it again
         quote.wait_for(state="hidden", timeout=10_000)
+        pg.locator("#chat .bot-row").first.locator("a[href='#cite-0-2']").first.tap()  # an [n] opens card n
+        pg.locator("#sources-panel #source-2 .src-context").wait_for(state="visible", timeout=20_000)
+        assert chips.nth(1).get_attribute("aria-expanded") == "true"
     finally:
         context.close()
 
