@@ -250,7 +250,8 @@ class Assistant:
     def ask(self, question: str, history: list[dict[str, str]] | None = None, **options: Any) -> Answer:
         """Answer `question` (with the conversation so far) as an `Answer` with checked citations.
 
-        Options: k, since, until, publishers, article_ids, answerer ("extractive" or "llm")."""
+        Options: k, since, until, publishers, article_ids, answerer ("extractive" or "llm"), and
+        include_undated (articles that state no date pass a since/until limit too)."""
         *_, answer = self.stream(question, history=history, **options)
         return answer
 
@@ -268,7 +269,7 @@ class Assistant:
     def as_retriever(self, **filters: Any) -> Any:
         """This store's hybrid retrieval as a llama-index `BaseRetriever` whose nodes are chunks with their
         article id, title, publisher, date and exact `start`/`end` in the article's cleaned text.
-        Filters: those of `ask` (k, since, until, publishers, article_ids)."""
+        Filters: those of `ask` (k, since, until, publishers, article_ids, include_undated)."""
         from .answer.llamaindex import NewsRetriever
 
         self._check_filters(filters)
@@ -293,10 +294,12 @@ class Assistant:
             return
         since, until = filter_date(given.get("since"), "since"), filter_date(given.get("until"), "until")
         publishers, ids = tuple(given.get("publishers") or ()), tuple(given.get("article_ids") or ())
-        together = Filters(publishers, ids, since, until)
+        undated = bool(options.get("include_undated"))
+        together = Filters(publishers, ids, since, until, undated)
         if self.store.chunks.count() == 0 or self.store.has_chunks(together.where()):
             return  # an empty store is the engine's to report
-        each = {f"since {since}": Filters(since=since), f"until {until}": Filters(until=until),
+        each = {f"since {since}": Filters(since=since, include_undated=undated),
+                f"until {until}": Filters(until=until, include_undated=undated),
                 "publisher " + " or ".join(map(repr, publishers)): Filters(publishers=publishers),
                 "articles " + ", ".join(map(repr, ids)): Filters(article_ids=ids)}
         records = self.store.article_records()

@@ -142,6 +142,28 @@ def test_filters_limit_sources_and_dates(any_seed_assistant: Any) -> None:
     assert set(only.retrieved) == {"000_f19390a96d0bfcc2.txt"}
 
 
+def test_a_question_about_an_undated_article_is_declined_under_a_date_filter_unless_undated_are_included(
+    any_seed_assistant: Any,
+) -> None:
+    # four of the five seed articles state no date; the parade is told only in undated ones
+    question, november = "Where was the PMF military parade held?", {"since": "2023-11-01", "until": "2023-11-30"}
+    undated = {a["id"] for a in any_seed_assistant.articles() if not a["date"]}
+    assert len(undated) == 4
+    declined = any_seed_assistant.ask(question, **november)
+    assert declined.abstained and not declined.citations
+    assert set(declined.retrieved) == {"003_0de35cad8aa68667.txt"}  # the one dated article
+    answered = any_seed_assistant.ask(question, include_undated=True, **november)
+    assert not answered.abstained and "Diyala" in answered.text
+    assert answered.citations and {c.source for c in answered.citations} <= undated
+    check_citations(any_seed_assistant, answered)
+    *_, streamed = any_seed_assistant.stream(question, include_undated=True, **november)
+    assert streamed.text == answered.text
+    nodes = any_seed_assistant.as_retriever(include_undated=True, **november).retrieve(question)
+    assert {n.node.metadata["article_id"] for n in nodes} & undated
+    assert not {n.node.metadata["article_id"] for n in any_seed_assistant.as_retriever(**november).retrieve(
+        question)} & undated
+
+
 def test_stream_yields_pieces_then_the_same_answer(any_seed_assistant: Any) -> None:
     parts = list(any_seed_assistant.stream("Who is Iraq's national security adviser?"))
     *pieces, answer = parts

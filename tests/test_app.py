@@ -137,7 +137,7 @@ def test_the_app_offers_exactly_the_ask_article_library_and_upload_endpoints_wit
     assert set(api["named_endpoints"]) == {"/ask", "/article", "/library", "/upload"}
     assert [p["parameter_name"] for p in api["named_endpoints"]["/library"]["parameters"]] == ["query"]
     params = [p["parameter_name"] for p in api["named_endpoints"]["/ask"]["parameters"]]
-    assert params == ["question", "history", "k", "since", "until", "publishers", "answerer"]
+    assert params == ["question", "history", "k", "since", "until", "publishers", "answerer", "include_undated"]
     answer = client(server).predict(question="How many US troops are in Iraq?", publishers=["ICARO Media Group"],
                                     api_name="/ask")
     assert answer["citations"] and {c["source"] for c in answer["citations"]} == {"000_f19390a96d0bfcc2.txt"}
@@ -164,6 +164,10 @@ def test_ask_endpoint_applies_date_range_and_publisher_filters(server: dict[str,
     assert dated["citations"] and {cit["source"] for cit in dated["citations"]} == {"003_0de35cad8aa68667.txt"}
     outside = c.predict("Who is Yehia Rasool?", [], None, "2023-11-01", "2023-11-30", api_name="/ask")
     assert outside["abstained"] and not outside["citations"]  # only the dated article is in range
+    undated_too = c.predict("Who is Yehia Rasool?", [], None, "2023-11-01", "2023-11-30", None, None, True,
+                            api_name="/ask")  # include_undated, the last parameter
+    assert not undated_too["abstained"] and "003_0de35cad8aa68667.txt" not in {
+        cit["source"] for cit in undated_too["citations"]}
     icaro = c.predict("How many US troops are in Iraq?", [], None, None, None, ["ICARO Media Group"],
                       api_name="/ask")
     assert icaro["citations"] and {cit["source"] for cit in icaro["citations"]} == {"000_f19390a96d0bfcc2.txt"}

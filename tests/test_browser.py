@@ -157,6 +157,7 @@ def test_question_typed_in_the_page_gets_a_streamed_answer_with_numbered_source_
     assert "eight" in mark.lower()
     assert "003_0de35cad8aa68667.txt" in card.inner_text()
     assert "Iraq Condemns US Airstrikes That Killed Iran-Linked Militants" in card.inner_text()
+    assert page.locator("#sources-panel .src-chips").is_hidden()  # chips are for phones; cards show in full
     # the whole article opens with the quote marked in it
     card.locator("summary").click()
     whole = card.locator(".article-text")
@@ -351,7 +352,40 @@ def test_filters_show_as_removable_chips_next_to_the_question_with_how_many_arti
     assert page.inner_text("#filter-line").strip() == ""
 
 
-def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it(
+def test_a_date_filter_offers_to_include_the_undated_articles_it_leaves_out_and_questions_then_find_them(
+    page: Any, app: dict[str, Any]
+) -> None:
+    stored = app["assistant"].articles()
+    in_range = [a for a in stored if a["date"] and a["date"] >= "2023-11-01"]
+    undated = [a for a in stored if not a["date"]]
+    question = "Where was the PMF military parade held?"  # told only by undated articles
+    page.click("text=Filters and answerer")
+    page.fill("#since input, #since textarea", "November 2023")
+    page.click("#question textarea")
+    box = page.locator("#include-undated")
+    box.wait_for(timeout=20_000)
+    line = page.inner_text("#filter-line")
+    assert f"{len(in_range)} of {len(stored)} articles match" in line
+    assert f"{len(undated)} undated articles left out by the date filter" in line
+    notice, beside = page.locator("#filter-line").bounding_box(), box.bounding_box()
+    assert abs(beside["y"] - notice["y"]) < 40 and beside["x"] > notice["x"]  # on the notice's line
+    ask(page, question)
+    assert "Not in the articles" in page.locator("#chat .bot-row").last.inner_text()
+
+    box.get_by_label("Include undated articles").check()
+    everything = f"{len(in_range) + len(undated)} of {len(stored)} articles match"
+    page.wait_for_function("([want]) => document.querySelector('#filter-line').innerText.includes(want)",
+                           arg=[everything], timeout=20_000)
+    assert f"{len(undated)} undated articles included" in page.inner_text("#filter-line")
+    assert box.is_visible()  # still there, to untick
+    ask(page, question)
+    assert "Diyala" in page.locator("#chat .bot-row").last.inner_text()
+    sources = {page.locator("#sources-panel .src-card").nth(i).get_attribute("data-source")
+               for i in range(page.locator("#sources-panel .src-card").count())}
+    assert sources and sources <= {a["id"] for a in undated}
+
+
+def test_at_phone_width_the_first_answers_sources_are_chips_within_one_screen_below_it_that_open_on_tap(
     browser: Any, app_url: str
 ) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -359,16 +393,33 @@ def test_at_phone_width_the_first_answers_sources_are_within_one_screen_below_it
         pg = context.new_page()
         pg.goto(app_url)
         pg.wait_for_selector("#question textarea", timeout=60_000)
-        ask(pg, "How many Kataib Hezbollah members were killed in the strikes south of Baghdad?")
+        ask(pg, "What happened in Iraq?")  # a briefing: several sources
         answer = pg.locator("#chat .bot-row").first.bounding_box()
-        card = pg.locator("#sources-panel .src-card").first.bounding_box()
-        assert card["y"] > answer["y"]  # below the answer, on one column
-        assert card["y"] - (answer["y"] + answer["height"]) < 844, (answer, card)
-        assert card["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        chips = pg.locator("#sources-panel .src-chip")
+        assert chips.count() == pg.locator("#sources-panel .src-card").count() >= 2
+        assert re.fullmatch(r"\[1\] \S.*", chips.first.inner_text()), chips.first.inner_text()
+        first, last = chips.first.bounding_box(), chips.last.bounding_box()
+        assert first["y"] > answer["y"]  # below the answer, on one column
+        assert last["y"] + last["height"] - (answer["y"] + answer["height"]) < 844, (answer, last)  # all of them
+        assert last["y"] < pg.locator("#filters-box").bounding_box()["y"]  # before examples, filters, uploads
+        quote = pg.locator("#sources-panel #source-1 .src-context")
+        assert quote.is_hidden()  # collapsed: the card waits for its chip
+        pg.evaluate("() => window.scrollTo(0, document.querySelector('#sources-panel .src-chips')"
+                    ".getBoundingClientRect().bottom + window.scrollY - window.innerHeight + 24)")
+        keep_screenshot(pg, "screenshot-phone.png")  # the answer's end, then its chips
+
+        chips.first.tap()
+        quote.wait_for(state="visible", timeout=10_000)
+        assert chips.first.get_attribute("aria-expanded") == "true"
+        card, chip = pg.locator("#sources-panel #source-1").bounding_box(), chips.first.bounding_box()
+        assert card["y"] > chip["y"] and card["x"] >= 0 and card["x"] + card["width"] <= 390  # under the chips
+        assert pg.locator("#sources-panel #source-2 .src-context").is_hidden()  # only the tapped one opens
         assert pg.evaluate("() => document.documentElement.scrollWidth") <= 390  # no sideways scrolling
-        pg.evaluate("() => window.scrollTo(0, document.querySelector('#chat .bot-row').getBoundingClientRect().top"
-                    " + window.scrollY - 80)")
-        keep_screenshot(pg, "screenshot-phone.png")
+        chips.first.tap()  # and a second tap folds it again
+        quote.wait_for(state="hidden", timeout=10_000)
+        pg.locator("#chat .bot-row").first.locator("a[href='#cite-0-2']").first.tap()  # an [n] opens card n
+        pg.locator("#sources-panel #source-2 .src-context").wait_for(state="visible", timeout=20_000)
+        assert chips.nth(1).get_attribute("aria-expanded") == "true"
     finally:
         context.close()
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import FIRE_2023, NEWS
+from fakes import FIRE_2023, LIBRARY, NEWS
 
 from assistant.core.errors import FilterError, StoreError
 
@@ -61,6 +61,13 @@ def test_a_filter_that_leaves_no_article_says_how_many_each_filter_leaves(
 def test_a_filter_that_leaves_some_articles_still_answers(news_assistant: Any) -> None:
     answer = news_assistant.ask(QUESTION, since="2024-01-01")
     assert all(c.date >= "2024-01-01" for c in answer.citations)
+
+
+def test_a_date_range_with_no_dated_article_still_answers_from_undated_ones_when_they_are_included(
+        news_assistant: Any) -> None:
+    answer = news_assistant.ask("When does the new reading room at the city library open?", since="2030-01-01",
+                                include_undated=True)  # no FilterError: the undated article passes
+    assert set(answer.retrieved) == {LIBRARY}
 
 
 def test_the_cli_reports_a_filter_matching_nothing_in_one_line_without_a_traceback(

@@ -48,3 +48,17 @@ def test_copy_as_markdown_lists_the_numbered_sources_with_their_quotes() -> None
     assert payload and unescape(payload[1]) == (
         "Five died. [1]\n\n**Sources**\n\n1. **Port <fire>** — publisher not stated · 2023-11-22 · `a.txt`\n"
         "   > Five died.")
+
+
+def test_each_card_has_a_chip_naming_its_publisher_or_else_the_start_of_its_title() -> None:
+    answer = {"text": "Five died [1] and two fled [2].", "citations": [
+        {"number": 1, "source": "a.txt", "title": "Port fire", "publisher": "Coastal <Herald>", "quote": "Five died."},
+        {"number": 2, "source": "b.txt", "title": "A very long headline about a harbour fire and what followed",
+         "quote": "Two fled."}]}
+    html = render.sources_panel(answer, {"a.txt": None, "b.txt": None})
+    chips = re.findall(r'<button type="button" class="src-chip" data-card="([^"]+)"[^>]*>(.*?)</button>', html)
+    assert [(target, unescape(re.sub(r"<[^>]+>", "", label))) for target, label in chips] == [
+        ("source-1", "[1] Coastal <Herald>"), ("source-2", "[2] A very long headline about a…")]
+    assert all(f'id="{target}"' in html for target, _ in chips)  # each chip opens its own card
+    assert html.index("src-chips") < html.index("src-card")  # the chips come first: the cards follow them
+    assert "src-chip" not in render.sources_panel({"text": "The articles don't say.", "abstained": True}, {})

@@ -43,12 +43,33 @@ def test_matching_counts_as_the_store_filters_and_counts_the_undated_a_date_rang
 
 
 def test_filter_summary_gives_one_chip_per_active_filter_and_n_of_m() -> None:
-    chips, line = filter_summary(ARTICLES, "November 2023", "", ["ICARO Media Group"], TODAY)
+    chips, line, undated = filter_summary(ARTICLES, "November 2023", "", ["ICARO Media Group"], TODAY)
     assert chips == ["since 1 Nov 2023 (read “November 2023”)", "", "publisher: ICARO Media Group"]
     assert "0 of 4 articles match" in line and "1 undated article left out" in line and "filter-bad" in line
-    assert filter_summary(ARTICLES, "", "", [], TODAY) == (["", "", ""], "")
-    chips, line = filter_summary(ARTICLES, "whenever", "", [], TODAY)
-    assert chips == [] and "since: expected a date" in line
+    assert undated == 1
+    assert filter_summary(ARTICLES, "", "", [], TODAY) == (["", "", ""], "", 0)
+    chips, line, undated = filter_summary(ARTICLES, "whenever", "", [], TODAY)
+    assert chips == [] and "since: expected a date" in line and undated == 0
+
+
+def test_including_undated_articles_counts_them_among_those_that_match() -> None:
+    assert matching(ARTICLES, "2023-11-01", None, None, include_undated=True) == (3, 2)
+    assert matching(ARTICLES, None, "2023-10-31", ["ICARO Media Group"], include_undated=True) == (2, 1)
+    assert matching(ARTICLES, None, None, None, include_undated=True) == (4, 0)  # no date filter: nothing changes
+    _, left_out, undated = filter_summary(ARTICLES, "November 2023", "", [], TODAY)
+    assert "1 of 4 articles match" in left_out and "2 undated articles left out by the date filter" in left_out
+    _, taken_in, same = filter_summary(ARTICLES, "November 2023", "", [], TODAY, include_undated=True)
+    assert "3 of 4 articles match" in taken_in and "2 undated articles included" in taken_in
+    assert undated == same == 2  # the box stays offered while it is ticked
+    assert filter_summary(ARTICLES, "", "", ["ICARO Media Group"], TODAY, include_undated=True)[2] == 0
+
+
+def test_the_include_undated_option_reaches_ask_only_with_a_date_limit() -> None:
+    assert answer_options("2023-11-01", "", None, None, include_undated=True) == {
+        "since": "2023-11-01", "include_undated": True}
+    assert answer_options("", "", ["ICARO Media Group"], None, include_undated=True) == {
+        "publishers": ["ICARO Media Group"]}
+    assert "include_undated" not in answer_options("2023-11-01", "", None, None)
 
 
 def test_corpus_summary_speaks_of_articles_dates_and_publishers_only() -> None:

@@ -3,12 +3,13 @@ output and exit status, and errors as one line `error: ...` with exit status 2."
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes import NEWS, STATED
+from fakes import LIBRARY, NEWS, STATED
 
 from assistant.core.settings import Settings
 
@@ -86,6 +87,32 @@ def test_ask_options_filter_by_publisher_and_date(fake_cli: Any, ingested: list[
     dated = json.loads(fake_cli(*ingested, "ask", question, "--json", "--since", "2024-01-01", "--k", "2").stdout)
     assert dated["retrieved"] and all(STATED[n][2] >= "2024-01-01" for n in dated["retrieved"] if STATED[n][2])
     assert all(STATED[n][2] for n in dated["retrieved"]), "undated articles fail a --since limit"
+
+
+LIBRARY_QUESTION = "When does the new reading room at the city library open?"
+
+
+def test_ask_include_undated_lets_the_undated_article_through_a_date_limit(fake_cli: Any, ingested: list[str]) -> None:
+    limited = json.loads(fake_cli(*ingested, "ask", LIBRARY_QUESTION, "--json", "--since", "2024-01-01").stdout)
+    assert LIBRARY not in limited["retrieved"]
+    wide = json.loads(fake_cli(*ingested, "ask", LIBRARY_QUESTION, "--json", "--since", "2024-01-01",
+                               "--include-undated").stdout)
+    assert LIBRARY in wide["retrieved"] and all(not STATED[n][2] or STATED[n][2] >= "2024-01-01"
+                                                for n in wide["retrieved"])
+
+
+def test_chat_applies_its_filters_to_every_question(fake_cli: Any, ingested: list[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    def chat_sources(*options: str) -> str:
+        monkeypatch.setattr("sys.stdin", io.StringIO(f"{LIBRARY_QUESTION}\n"))
+        result = fake_cli(*ingested, "chat", *options)
+        assert result.returncode == 0, result
+        return result.stdout
+
+    limited = chat_sources("--since", "2024-01-01")
+    assert "The articles don't say" in limited and LIBRARY not in limited
+    wide = chat_sources("--since", "2024-01-01", "--include-undated")
+    assert "reading room on Monday. [1]" in wide and f"date not stated · {LIBRARY}" in wide
 
 
 def test_settings_lists_every_variable_with_its_default(fake_cli: Any) -> None:

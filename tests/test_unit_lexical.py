@@ -61,6 +61,24 @@ def test_filters_apply_to_the_columns_of_base_and_delta_alike() -> None:
     assert ids({"publisher": {"$in": ["Nobody"]}}) == set()
 
 
+def test_the_index_passes_exactly_the_chunks_filters_allow_including_undated_ones_when_asked() -> None:
+    from assistant.answer.query import Filters
+
+    index = LexicalIndex.build(ROWS)
+    index.replace_articles(["e"], [row("e::0", "Harbour pilots went on strike.", "e", "Gazette", 0)])
+    every = "harbour crane council budget storm pass farmers apple pilots strike"
+    metas = {f.chunk_id: {"article_id": f.article_id, "publisher": f.publisher, "date_key": f.date_key}
+             for f in index.top(every, 10)}
+    assert len(metas) == 5
+    for filters in (Filters(since="2024-02-01"), Filters(since="2024-02-01", include_undated=True),
+                    Filters(until="2024-01-31", include_undated=True),
+                    Filters(publishers=("Gazette",), since="2024-01-01", until="2024-12-31", include_undated=True)):
+        passed = {f.chunk_id for f in index.top(every, 10, filters.where())}  # base rows and the delta row alike
+        assert passed == {cid for cid, m in metas.items() if filters.allows(m)}, filters
+    undated = Filters(since="2024-02-01", include_undated=True).where()
+    assert {f.chunk_id for f in index.top(every, 10, undated)} == {"b::0", "c::0", "e::0"}
+
+
 def test_a_saved_index_loads_memory_mapped_with_the_same_ranking(tmp_path: Path) -> None:
     index = LexicalIndex.build(ROWS, seq=7)
     index.replace_articles(["b"], [row("b::9", "Council budget for the harbour passed.", "b")])

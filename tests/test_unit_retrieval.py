@@ -65,6 +65,32 @@ def test_several_filters_combine_with_and_in_the_where_clause() -> None:
     assert {"date_key": {"$gt": 0}} in clauses, "undated chunks (date_key 0) must not pass an until limit"
 
 
+def test_include_undated_lets_articles_without_a_date_pass_every_date_limit_and_nothing_else() -> None:
+    for limits in ({"since": "2023-11-01"}, {"until": "2023-11-30"}, {"since": "2023-11-01", "until": "2023-11-30"}):
+        wide = Filters(include_undated=True, **limits)
+        assert wide.allows(meta(date=None)), f"an undated article failed {wide}"
+        assert wide.allows(meta(date="2023-11-15"))
+        assert wide.allows(meta(date="2023-10-31")) == ("since" not in limits), "dated ones still obey the limits"
+        assert wide.allows(meta(date="2023-12-01")) == ("until" not in limits)
+    kept_out = Filters(publishers=("Valley Times",), since="2023-11-01", include_undated=True)
+    assert not kept_out.allows(meta("Coastal Herald", date=None)), "the publisher limit still applies"
+    assert not Filters(article_ids=("a.txt",), include_undated=True).allows(meta(article_id="b.txt"))
+
+
+def test_include_undated_puts_the_date_conditions_in_an_or_with_date_key_zero() -> None:
+    assert Filters(include_undated=True).where() is None  # without a date limit it changes nothing
+    assert Filters(since="2023-11-01", include_undated=True).where() == {
+        "$or": [{"date_key": {"$gte": date_key("2023-11-01")}}, {"date_key": 0}]}
+    where = Filters(publishers=("Valley Times",), since="2023-11-01", until="2023-11-30",
+                    include_undated=True).where()
+    assert where == {"$and": [
+        {"publisher": {"$in": ["Valley Times"]}},
+        {"$or": [{"$and": [{"date_key": {"$gte": date_key("2023-11-01")}},
+                           {"date_key": {"$lte": date_key("2023-11-30")}}, {"date_key": {"$gt": 0}}]},
+                 {"date_key": 0}]},
+    ]}
+
+
 # --- retrieval over a real store ------------------------------------------------------------------------
 
 def test_retrieval_ranks_the_articles_sharing_the_question_words_first(news_assistant: Any) -> None:
@@ -93,6 +119,23 @@ def test_date_filter_drops_undated_and_out_of_range_articles(news_assistant: Any
     window = retrieve(news_assistant, FIRE_QUESTION, filters=Filters(since="2023-03-01", until="2023-12-31"))
     inside = {aid for aid, (_, _, day) in STATED.items() if day and "2023-03-01" <= day <= "2023-12-31"}
     assert inside and {h.article_id for h in window} == inside
+
+
+def test_include_undated_brings_undated_articles_back_into_both_halves_of_a_date_filtered_search(
+    news_assistant: Any,
+) -> None:
+    question = "library reading room books"
+    wide = Filters(since="2023-01-01", include_undated=True)
+    query = query_for(news_assistant, question, 10, filters=wide)
+    vector = news_assistant.embed_model.get_query_embedding(query.search_text)
+    dense = {meta["article_id"] for _, _, meta in news_assistant.store.dense_query(vector, 30, wide.where())}
+    lexical = {f.article_id for f in news_assistant.retriever.index.top(query.search_text, 30, wide.where())}
+    assert LIBRARY in dense and LIBRARY in lexical, "Chroma and the lexical index both let the undated one pass"
+    ids = {h.article_id for h in retrieve(news_assistant, question, filters=wide)}
+    assert ids == {aid for aid, (_, _, day) in STATED.items() if not day or day >= "2023-01-01"}
+    narrow = retrieve(news_assistant, question, filters=Filters(since="2024-01-01", include_undated=True))
+    assert {h.article_id for h in narrow} == {aid for aid, (_, _, day) in STATED.items()
+                                              if not day or day >= "2024-01-01"}
 
 
 def test_article_filter_limits_retrieval_to_those_articles(news_assistant: Any) -> None:

@@ -121,6 +121,7 @@ class AnswerEngine:
         publishers: list[str] | None = None,
         article_ids: list[str] | None = None,
         answerer: str | None = None,
+        include_undated: bool = False,
     ) -> Query:
         """The question analysed once (validated, follow-up resolved, what it asks for, dates and
         publishers it names, filters): what retrieval and the answerers read."""
@@ -130,8 +131,9 @@ class AnswerEngine:
         query = analyse(
             question, history or [], today=self.clock(), max_chars=settings.max_question_chars,
             k=k or settings.top_k, answerer=mode, since=since, until=until, publishers=publishers,
-            article_ids=article_ids, rewrite=self._condense if mode == "llm" else None,
-            named_publishers=self.retriever.named_publishers, parse=self.parser,
+            article_ids=article_ids, include_undated=include_undated,
+            rewrite=self._condense if mode == "llm" else None, named_publishers=self.retriever.named_publishers,
+            parse=self.parser,
         )
         if query.asks == "overview" and not k:  # a briefing reads further than a factoid, unless told k
             query = replace(query, k=query.k * BRIEFING_K_FACTOR)

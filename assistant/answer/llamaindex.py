@@ -24,7 +24,7 @@ from ..core.errors import EmptyStoreError
 from .engine import AnswerEngine
 from .retrieval import Hit
 
-RETRIEVER_OPTIONS = ("k", "since", "until", "publishers", "article_ids")
+RETRIEVER_OPTIONS = ("k", "since", "until", "publishers", "article_ids", "include_undated")
 # offsets and ids locate the text; an LLM or embedder reading the node needs only its words and header
 _HIDDEN_KEYS = ["article_id", "start", "end", "chunk_id", "citation", "url"]
 

@@ -25,34 +25,46 @@ from .parse import Parsed
 
 @dataclass(frozen=True)
 class Filters:
-    """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits."""
+    """Hard limits on what may be retrieved. Dates are ISO strings; undated articles fail date limits
+    unless `include_undated`: a reader who limits the dates may still want the articles that state none
+    (most of a scraped corpus can be undated), which no date range could otherwise reach."""
 
     publishers: tuple[str, ...] = ()
     article_ids: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
+    include_undated: bool = False
 
     def where(self) -> dict[str, Any] | None:
+        """The limits as a Chroma `where` (the lexical index evaluates the same dict), None when unlimited."""
         parts: list[dict[str, Any]] = []
         if self.publishers:
             parts.append({"publisher": {"$in": list(self.publishers)}})
         if self.article_ids:
             parts.append({"article_id": {"$in": list(self.article_ids)}})
+        dates: list[dict[str, Any]] = []
         if self.since:
-            parts.append({"date_key": {"$gte": date_key(self.since)}})
+            dates.append({"date_key": {"$gte": date_key(self.since)}})
         if self.until:
-            parts.append({"date_key": {"$lte": date_key(self.until)}})
-            parts.append({"date_key": {"$gt": 0}})
+            dates.append({"date_key": {"$lte": date_key(self.until)}})
+            dates.append({"date_key": {"$gt": 0}})
+        if dates and self.include_undated:  # Chroma wants two or more clauses under $and/$or
+            parts.append({"$or": [dates[0] if len(dates) == 1 else {"$and": dates}, {"date_key": 0}]})
+        else:
+            parts += dates
         if not parts:
             return None
         return parts[0] if len(parts) == 1 else {"$and": parts}
 
     def allows(self, meta: dict[str, Any]) -> bool:
+        """Whether a chunk's or article's metadata passes, exactly as `where()` decides in the store."""
         if self.publishers and meta.get("publisher") not in self.publishers:
             return False
         if self.article_ids and meta.get("article_id") not in self.article_ids:
             return False
         key = int(meta.get("date_key") or 0)
+        if key == 0 and self.include_undated:
+            return True
         if self.since and key < date_key(self.since):
             return False
         return not (self.until and (key == 0 or key > date_key(self.until)))
@@ -405,6 +417,7 @@ def analyse(
     until: str | None = None,
     publishers: list[str] | None = None,
     article_ids: list[str] | None = None,
+    include_undated: bool = False,
     rewrite: Callable[[str, list[dict[str, str]]], str] | None = None,
     named_publishers: Callable[[str], set[str]] | None = None,
     parse: Callable[[str], Parsed] | None = None,
@@ -417,7 +430,7 @@ def analyse(
     if answerer not in ANSWERERS:
         raise ConfigError(f"answerer must be 'extractive' or 'llm', got {answerer!r}")
     filters = Filters(tuple(publishers or ()), tuple(article_ids or ()),
-                      filter_date(since, "since"), filter_date(until, "until"))
+                      filter_date(since, "since"), filter_date(until, "until"), bool(include_undated))
     claim = claim_of(turns) if asks_who_said(text) else None
     if claim:  # the claim is what to find; its speaker is the answer
         search = claim

@@ -10,7 +10,7 @@ The parts: `layout` (the components), `handlers` (what each event and endpoint d
 (the HTML), `uploads` (saving and ingesting uploaded files); `build_app` here wires them.
 
 Endpoints for programs (gradio_client):
-    /ask      (question, history, k, since, until, publishers, answerer) -> Answer.to_dict()
+    /ask      (question, history, k, since, until, publishers, answerer, include_undated) -> Answer.to_dict()
     /article  (source) -> {"id", "text", "title", "date", "publisher", "file", ...}
     /upload   (files) -> {"saved": [{"file", "article"}], "refused", "summary", "problems", "notices"}
     /library  (query) -> [{"id", "title", "publisher", "date", "origin"}, ...] (every word of query matched)
@@ -99,7 +99,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     with gr.Blocks(title="News assistant", analytics_enabled=False) as demo:
         p = page(assistant.settings, status_line(assistant), h.publishers(), h.examples())
         private: dict[str, Any] = {"api_visibility": "private"}
-        asking = ([p.question, p.turns, p.since, p.until, p.chosen, p.answerer],
+        asking = ([p.question, p.turns, p.since, p.until, p.chosen, p.answerer, p.include_undated],
                   [p.question, p.chatbot, p.turns, p.sources])
         remember = (h.remember, [p.turns, p.saved], [p.saved])
         for trigger in (p.question.submit, p.send.click):
@@ -126,13 +126,16 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         for clearing in (p.new_chat.click, p.chatbot.clear):
             clearing(h.new_conversation, [p.turns, p.saved], [p.saved, p.past], queue=False, **private).then(
                 h.clear, [p.since, p.until, p.chosen], [p.chatbot, p.turns, p.question, p.sources], **private)
-        chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line]
-        for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change):
-            changed(h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
+        chips = [p.since_chip, p.until_chip, p.publishers_chip, p.filter_line, p.include_undated]
+        filtering = [p.since, p.until, p.chosen, p.include_undated]
+        # the box's .input (a user's tick), not .change: filters() itself updates the box's visibility
+        for changed in (p.since.blur, p.since.submit, p.until.blur, p.until.submit, p.chosen.change,
+                        p.include_undated.input):
+            changed(h.filters, filtering, chips, queue=False, **private)
         for chip, field, empty in ((p.since_chip, p.since, ""), (p.until_chip, p.until, ""),
                                    (p.publishers_chip, p.chosen, [])):
             chip.click(lambda e=empty: e, None, [field], queue=False, **private).then(
-                h.filters, [p.since, p.until, p.chosen], chips, queue=False, **private)
+                h.filters, filtering, chips, queue=False, **private)
         p.add.click(h.page_upload, [p.files], [p.files, p.upload_report, p.status, p.chosen], concurrency_limit=1,
                     concurrency_id=INGEST_GROUP, **private).then(h.show_library, [p.library_search], library,
                                                                  queue=False, **private)

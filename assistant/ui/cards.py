@@ -77,6 +77,21 @@ CSS = """
 #chat a[href^="#cite-"] { text-decoration: none; font-weight: 650; font-size: 0.85em; padding: 0 0.15rem;
   border-radius: 4px; color: var(--color-accent); }
 #chat a[href^="#cite-"]:hover { background: var(--background-fill-secondary); text-decoration: underline; }
+#filter-notice { align-items: center; }
+#include-undated { background: none; border: none !important; box-shadow: none; padding: 0; }
+.src-chips { display: none; }
+/* A phone shows the panel right under the conversation: one "[n] Publisher" chip per card keeps every
+   answer's sources within a screen of it; a tap opens that card in full (HEAD's script). */
+@media (max-width: 600px) {
+  .src-chips { display: flex; flex-wrap: wrap; gap: 0.4rem; margin: 0 0 0.6rem 0; }
+  .src-chip { max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; cursor: pointer;
+    font-size: 0.85rem; padding: 0.25rem 0.75rem; border-radius: 999px; color: var(--body-text-color);
+    border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
+  .src-chip[aria-expanded="true"] { border-color: var(--color-accent); font-weight: 650; }
+  .src-chip-num { color: var(--color-accent); font-weight: 700; }
+  #sources-panel .src-chips ~ .src-card { display: none; }
+  #sources-panel .src-chips ~ .src-card.src-open { display: block; }
+}
 """
 # the answer whose sources the panel shows: its row in the chat (HEAD's script sets this rule's row number)
 SELECTED_CSS = ("#chat .message-wrap > .message-row:nth-child(ROW) .bot.message "
@@ -118,6 +133,18 @@ document.addEventListener("click", function (event) {
     fallback();
   }
 }, true);
+// At phone width the cards are collapsed to chips (CSS): a tap on chip n opens card n, another closes it.
+function assistantOpenCard(card, open) {
+  card.classList.toggle("src-open", open);
+  var chip = document.querySelector('#sources-panel .src-chip[data-card="' + card.id + '"]');
+  if (chip) chip.setAttribute("aria-expanded", open ? "true" : "false");
+}
+document.addEventListener("click", function (event) {
+  var chip = event.target && event.target.closest && event.target.closest(".src-chip");
+  if (!chip) return;
+  var card = document.querySelector("#sources-panel #" + chip.getAttribute("data-card"));
+  if (card) assistantOpenCard(card, !card.classList.contains("src-open"));
+}, true);
 // An [n] of answer T is a link to #cite-T-n. The click still reaches the chat, whose select event
 // puts answer T's cards in the panel; once the panel says it shows answer T, card n is scrolled to
 // and outlined.
@@ -136,6 +163,7 @@ document.addEventListener("click", function (event) {
     var card = assistantPanelTurn() === turn && document.querySelector("#sources-panel #source-" + number);
     if (!card) { if (++tries < 100) setTimeout(flash, 100); return; }
     document.querySelectorAll("#sources-panel .src-flash").forEach(function (c) { c.classList.remove("src-flash"); });
+    assistantOpenCard(card, true);  // a collapsed card (phone width) opens to be shown
     card.classList.add("src-flash");
     card.scrollIntoView({block: "center", behavior: "smooth"});
   })();
@@ -272,6 +300,22 @@ def source_card(citation: Mapping[str, Any], article: Mapping[str, Any] | None) 
     )
 
 
+CHIP_CHARS = 28  # a chip names the publisher, else the start of the title, cut at this many characters
+
+
+def source_chips(citations: Sequence[Mapping[str, Any]], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
+    """One "[n] Publisher" chip per card (the title's start when no publisher is stated), shown only at phone
+    width (CSS), where the cards stay collapsed until their chip is tapped: so the sources of an answer fit
+    within a screen below it."""
+    chips = []
+    for c in citations:
+        number, article = c.get("number"), articles.get(c.get("source") or "")
+        name = source_field(c, article, "publisher") or first_words(display_title(c, article), CHIP_CHARS)
+        chips.append(f'<button type="button" class="src-chip" data-card="source-{esc(number)}" aria-expanded="false">'
+                     f'<span class="src-chip-num">[{esc(number)}]</span> {esc(name)}</button>')
+    return f'<div class="src-chips">{"".join(chips)}</div>'
+
+
 def copy_button(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None]) -> str:
     """Buttons that copy the answer with its numbered sources, as plain text and as Markdown (see HEAD's
     handler)."""
@@ -294,7 +338,8 @@ def panel_head(turn: int | None, question: str | None) -> str:
 def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str, Any] | None],
                   turn: int | None = None, question: str | None = None) -> str:
     """Which answer (`turn`, counted from 0, and its `question`), a copy button, then cards for the
-    answer's citations, or a distinct notice when it abstained."""
+    answer's citations (after their phone-width chips, `source_chips`), or a distinct notice when it
+    abstained."""
     head = panel_head(turn, question) + copy_button(answer, articles)
     if answer.get("abstained"):
         return head + (
@@ -306,8 +351,8 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
     citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
     if not citations:
         return head + placeholder("This answer cites no sources.")
-    cards = [source_card(c, articles.get(c.get("source") or "")) for c in citations]
-    return head + "".join(cards)
+    cards = "".join(source_card(c, articles.get(c.get("source") or "")) for c in citations)
+    return panel_head(turn, question) + source_chips(citations, articles) + copy_button(answer, articles) + cards
 
 
 ORIGINS = {"corpus": "corpus folder", "upload": "uploaded", "outside": "added by path"}

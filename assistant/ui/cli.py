@@ -59,13 +59,17 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The filter options of `ask` and `chat` as `Assistant.ask` options."""
+    return {"since": args.since, "until": args.until, "publishers": args.publisher or None,
+            "include_undated": args.include_undated}
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from .terminal import answer_to_text
 
     assistant = _assistant(args, answerer=args.answerer)
-    answer = assistant.ask(
-        args.question, k=args.k, since=args.since, until=args.until, publishers=args.publisher or None
-    )
+    answer = assistant.ask(args.question, k=args.k, **_filters(args))
     print(json.dumps(answer.to_dict(), indent=2, ensure_ascii=False) if args.json else answer_to_text(answer))
     return 0
 
@@ -77,7 +81,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
         import readline  # noqa: F401 - line editing and history for input(), where the platform has it
     except ImportError:
         pass
-    return chat(_assistant(args, answerer=args.answerer))
+    return chat(_assistant(args, answerer=args.answerer), options=_filters(args))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -91,6 +95,15 @@ def cmd_settings(args: argparse.Namespace) -> int:
 
     print(Settings.markdown_table(), end="")  # the README's Settings table, from the same rows
     return 0
+
+
+def _add_filter_options(p: argparse.ArgumentParser) -> None:
+    """The filters `ask` and `chat` share (one question or every question of the conversation)."""
+    p.add_argument("--since", help="only articles dated on/after YYYY-MM-DD")
+    p.add_argument("--until", help="only articles dated on/before YYYY-MM-DD")
+    p.add_argument("--include-undated", action="store_true", help="with --since/--until, also articles that "
+                   "state no date (left out otherwise)")
+    p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -122,14 +135,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("question")
     p.add_argument("--json", action="store_true", help="print the Answer as JSON (Answer.to_dict())")
     p.add_argument("--k", type=int, help="chunks to retrieve")
-    p.add_argument("--since", help="only articles dated on/after YYYY-MM-DD")
-    p.add_argument("--until", help="only articles dated on/before YYYY-MM-DD")
-    p.add_argument("--publisher", action="append", help="only this publisher (repeatable)")
+    _add_filter_options(p)
     p.add_argument("--source", action="append", dest="publisher", help=argparse.SUPPRESS)  # deprecated alias
     p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups, sources under each answer")
+    _add_filter_options(p)
     p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
     p.set_defaults(func=cmd_chat)
 

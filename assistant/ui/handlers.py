@@ -72,9 +72,10 @@ def human_date(iso: str | None) -> str:
 
 
 def answer_options(since: str | None, until: str | None, publishers: list[str] | None,
-                   answerer: str | None, today: date | None = None) -> dict[str, Any]:
+                   answerer: str | None, today: date | None = None, include_undated: bool = False) -> dict[str, Any]:
     """The filters and answerer as `Assistant.ask` options. With `today` (the page), dates may be phrases
-    (`date_field`); without it (the /ask API), only YYYY-MM-DD."""
+    (`date_field`); without it (the /ask API), only YYYY-MM-DD. `include_undated` is passed only when a
+    date limit is set: without one, undated articles pass anyway."""
     read = (lambda v, n: date_field(v, n, today)[0]) if today else iso_date_option
     options: dict[str, Any] = {
         "since": read(since, "since"),
@@ -86,13 +87,16 @@ def answer_options(since: str | None, until: str | None, publishers: list[str] |
         options["publishers"] = list(publishers)
     if answerer:
         options["answerer"] = answerer
+    if include_undated and (options["since"] or options["until"]):
+        options["include_undated"] = True
     return {k: v for k, v in options.items() if v is not None}
 
 
 def matching(articles: list[dict[str, Any]], since: str | None, until: str | None,
-             publishers: list[str] | None) -> tuple[int, int]:
-    """(articles the filters keep, undated articles a date filter leaves out) as the store's filters
-    decide: a date range keeps only dated articles inside it."""
+             publishers: list[str] | None, include_undated: bool = False) -> tuple[int, int]:
+    """(articles the filters keep, undated articles a date filter would leave out) as the store's filters
+    decide: a date range keeps only dated articles inside it, and the undated ones too when
+    `include_undated` (then they count among those kept)."""
     kept = undated = 0
     for a in articles:
         if publishers and a.get("publisher") not in publishers:
@@ -100,29 +104,33 @@ def matching(articles: list[dict[str, Any]], since: str | None, until: str | Non
         day = a.get("date")
         if (since or until) and not day:
             undated += 1
+            kept += int(include_undated)
         elif (not since or day >= since) and (not until or day <= until):
             kept += 1
     return kept, undated
 
 
 def filter_summary(articles: list[dict[str, Any]], since: str | None, until: str | None,
-                   publishers: list[str] | None, today: date) -> tuple[list[str], str]:
+                   publishers: list[str] | None, today: date,
+                   include_undated: bool = False) -> tuple[list[str], str, int]:
     """(chip labels for the active filters, the line under them: "N of M articles match", what the date
-    fields were read as, and how many undated articles a date filter leaves out)."""
+    fields were read as, and how many undated articles a date filter leaves out, or takes in when
+    `include_undated`; that number, for the page to offer "Include undated articles" only when it is not 0)."""
     try:
         start, said_start = date_field(since, "since", today)
         end, said_end = date_field(until, "until", today)
     except ConfigError as exc:
-        return [], render.filter_line(str(exc), bad=True)
+        return [], render.filter_line(str(exc), bad=True), 0
     chips = [said_start or "", said_end or "", ("publisher: " + " or ".join(publishers)) if publishers else ""]
     if not any(chips):
-        return chips, ""
-    kept, undated = matching(articles, start, end, publishers)
+        return chips, "", 0
+    kept, undated = matching(articles, start, end, publishers, include_undated)
     words = [f"{kept} of {len(articles)} articles match"]
     if undated:
-        words.append(f"{undated} undated article{'s' * (undated != 1)} left out by the date filter "
-                     "(remove the date to include them)")
-    return chips, render.filter_line(" · ".join(words), bad=kept == 0)
+        some = f"{undated} undated article{'s' * (undated != 1)}"
+        words.append(f"{some} included despite the date filter" if include_undated
+                     else f"{some} left out by the date filter")
+    return chips, render.filter_line(" · ".join(words), bad=kept == 0), undated
 
 
 EXAMPLE_COUNT = 3  # example questions on the first page
@@ -300,13 +308,14 @@ class Handlers:
 
     # ---- the page ----
     def respond(self, message: str, turns: list[dict[str, Any]], since: str, until: str,
-                chosen: list[str], answerer: str) -> Iterator[tuple[Any, ...]]:
+                chosen: list[str], answerer: str, include_undated: bool = False) -> Iterator[tuple[Any, ...]]:
         """-> (question box, chat, turns, sources panel), streamed while the answer is written."""
         question = (message or "").strip()
         try:
             if not question:
                 raise ConfigError("type a question first")
-            options = answer_options(since, until, chosen, answerer, today=date.today())
+            options = answer_options(since, until, chosen, answerer, today=date.today(),
+                                     include_undated=bool(include_undated))
         except AssistantError as exc:  # a toast; the chat and the typed question stay as they were
             gr.Warning(str(exc))
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -428,13 +437,13 @@ class Handlers:
         return saved, gr.update(choices=past_choices(saved), value=None)
 
     def regenerate(self, turns: list[dict[str, Any]], since: str, until: str, chosen: list[str],
-                   answerer: str) -> Iterator[tuple[Any, ...]]:
+                   answerer: str, include_undated: bool = False) -> Iterator[tuple[Any, ...]]:
         """The last question asked again (after the store or the filters changed): its turn is replaced."""
         if not turns:
             gr.Warning("Ask a question first.")
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
-        yield from self.respond(turns[-1]["question"], turns[:-1], since, until, chosen, answerer)
+        yield from self.respond(turns[-1]["question"], turns[:-1], since, until, chosen, answerer, include_undated)
 
     def clear(self, since: str | None = None, until: str | None = None,
               chosen: list[str] | None = None) -> tuple[Any, ...]:
@@ -443,16 +452,19 @@ class Handlers:
             gr.Info("New conversation. The filters are kept: remove their chips under the question to drop them.")
         return [], [], "", render.placeholder(render.EMPTY_SOURCES)
 
-    def filters(self, since: str | None, until: str | None, chosen: list[str] | None) -> tuple[Any, ...]:
-        """-> (since chip, until chip, publisher chip, the line under them): each active filter as a
-        removable chip next to the question box, and how many articles it leaves."""
+    def filters(self, since: str | None, until: str | None, chosen: list[str] | None,
+                include_undated: bool = False) -> tuple[Any, ...]:
+        """-> (since chip, until chip, publisher chip, the line under them, the "Include undated articles"
+        box): each active filter as a removable chip next to the question box, how many articles it
+        leaves, and the box beside the line only while a date filter has undated articles to leave out."""
         try:
             articles = self.assistant.articles()
         except AssistantError as exc:
-            return gr.skip(), gr.skip(), gr.skip(), render.filter_line(str(exc), bad=True)
-        chips, line = filter_summary(articles, since, until, chosen, date.today())
+            return gr.skip(), gr.skip(), gr.skip(), render.filter_line(str(exc), bad=True), gr.skip()
+        chips, line, undated = filter_summary(articles, since, until, chosen, date.today(), bool(include_undated))
         chips = chips or ["", "", ""]
-        return (*(gr.update(value=f"{c}  ✕", visible=bool(c)) for c in chips), line)
+        return (*(gr.update(value=f"{c}  ✕", visible=bool(c)) for c in chips), line,
+                gr.update(visible=undated > 0))
 
     def page_upload(self, files: list[str] | None, progress: gr.Progress = gr.Progress()) -> tuple[Any, ...]:  # noqa: B008
         """-> (file picker, upload report, status line, publisher choices); the report area shows the upload's
@@ -536,7 +548,7 @@ class Handlers:
     # ---- the API for programs ----
     def api_ask(self, question: str, history: list[dict[str, str]] | None = None, k: int | None = None,
                 since: str | None = None, until: str | None = None, publishers: list[str] | None = None,
-                answerer: str | None = None) -> dict[str, Any]:
+                answerer: str | None = None, include_undated: bool = False) -> dict[str, Any]:
         """Answer a question from the news articles with numbered citations ([n] in the text, each the exact
         sentence of an article), or decline ("The articles don't say."); returns Answer.to_dict().
 
@@ -548,9 +560,10 @@ class Handlers:
             until: only articles dated on or before this YYYY-MM-DD.
             publishers: only articles of these publishers.
             answerer: "extractive" (default) or "llm" when the server has one.
+            include_undated: with since or until, also articles that state no date (left out otherwise).
         """
         try:
-            options = answer_options(since, until, publishers, answerer)
+            options = answer_options(since, until, publishers, answerer, include_undated=bool(include_undated))
             if k is not None:
                 options["k"] = int(k)
             return self.assistant.ask(question, history=history or [], **options).to_dict()

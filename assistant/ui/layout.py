@@ -50,6 +50,7 @@ class Page:
     until_chip: Any
     publishers_chip: Any
     filter_line: Any
+    include_undated: Any  # beside the filter line while a date filter leaves undated articles out
     saved: Any  # gr.BrowserState: this conversation and earlier ones, kept across refreshes
     past: Any
     reopen: Any
@@ -123,10 +124,14 @@ def _conversation(settings: Settings) -> dict[str, Any]:
                  for name in ("since", "until", "publishers")]
         regenerate = gr.Button("Regenerate", size="sm", elem_id="regenerate-button", scale=0, min_width=110)
         new_chat = gr.Button("New conversation", size="sm", elem_id="clear-button", scale=0, min_width=160)
-    filter_line = gr.HTML("", elem_id="filter-line")
+    # the offer to include undated articles sits beside the notice that says how many are left out
+    with gr.Row(elem_id="filter-notice"):
+        filter_line = gr.HTML("", elem_id="filter-line", scale=1)
+        include_undated = gr.Checkbox(False, label="Include undated articles", visible=False, container=False,
+                                      scale=0, min_width=200, elem_id="include-undated")
     return {"chatbot": chatbot, "question": question, "send": send, "new_chat": new_chat, "regenerate": regenerate,
-            "since_chip": chips[0],
-            "until_chip": chips[1], "publishers_chip": chips[2], "filter_line": filter_line}
+            "since_chip": chips[0], "until_chip": chips[1], "publishers_chip": chips[2], "filter_line": filter_line,
+            "include_undated": include_undated}
 
 
 def _filters(settings: Settings, publishers: list[str]) -> dict[str, Any]:

@@ -115,9 +115,12 @@ def print_chat_answer(answer: Answer, out: TextIO, colours: Colours) -> None:
     out.flush()
 
 
-def chat(assistant: Any, read: Callable[[str], str] = input, out: TextIO | None = None) -> int:
+def chat(assistant: Any, read: Callable[[str], str] = input, out: TextIO | None = None,
+         options: Mapping[str, Any] | None = None) -> int:
     """Read questions until /quit or end of input; each is answered with the conversation so far (so
-    follow-ups work) by one `assistant` loaded once. A failed question prints one line and the chat goes on."""
+    follow-ups work) by one `assistant` loaded once, under the same `options` (the command's filters).
+    A failed question prints one line and the chat goes on."""
+    given = {k: v for k, v in (options or {}).items() if v}  # unset filters stay unset
     out = out or sys.stdout
     colours = Colours(out)
     out.write(f"{colours.dim}{CHAT_HELP}{colours.off}\n")
@@ -138,7 +141,7 @@ def chat(assistant: Any, read: Callable[[str], str] = input, out: TextIO | None 
         if not question:
             continue
         try:
-            answer = assistant.ask(question, history=history)
+            answer = assistant.ask(question, history=history, **given)
         except AssistantError as exc:
             out.write(f"{colours.warn}error: {exc}{colours.off}\n")
             continue
