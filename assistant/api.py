@@ -221,6 +221,10 @@ class Assistant:
             raise AssistantError(f"no article {source!r} in the store")
         return found
 
+    def texts(self, article_ids: list[str]) -> dict[str, str]:
+        """The cleaned text of each of these articles that is stored (one read per page of ids)."""
+        return {aid: got["text"] for aid, got in self.store.get_articles(article_ids).items()}
+
     def articles(self) -> list[dict[str, Any]]:
         """Every stored article without its text: id, title, publisher, date and where it came from
         ("corpus", "upload" or "outside", read from the id as sync writes it), newest first, undated last.

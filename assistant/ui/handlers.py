@@ -299,6 +299,7 @@ class Handlers:
 
     def __init__(self, assistant: Assistant) -> None:
         self.assistant = assistant
+        self._first_words: tuple[Any, dict[str, str | None]] = (None, {})  # (store stamp, id -> first words)
 
     def publishers(self) -> list[str]:
         try:
@@ -497,9 +498,9 @@ class Handlers:
     def show_library(self, query: str | None) -> tuple[Any, ...]:
         """-> (the library's list, its picker): the articles that match `query`."""
         try:
-            articles = self.assistant.articles()
+            articles = self.titled(self.assistant.articles())
             found = search_library(articles, query)
-            shown = self.titled(found[:LIBRARY_ROWS])
+            shown = found[:LIBRARY_ROWS]
         except AssistantError as exc:
             return render.error_panel(str(exc)), gr.skip()
         return (render.library_list(found, len(articles), (query or "").strip(), LIBRARY_ROWS),
@@ -507,13 +508,19 @@ class Handlers:
 
     def titled(self, articles: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The articles, those without a headline titled by their first words (as their source cards
-        are), never by a file name."""
+        are), never by a file name. Each such article's text is read once per change of the store, a
+        page at a time, so page loads of a large archive after the first read none."""
+        stamp = self.assistant.store.change_stamp()
+        if stamp != self._first_words[0]:
+            self._first_words = (stamp, {})
+        known = self._first_words[1]
+        untitled = [a["id"] for a in articles if not a.get("title") and a["id"] not in known]
+        for first in range(0, len(untitled), LIBRARY_ROWS):
+            texts = self.assistant.texts(untitled[first:first + LIBRARY_ROWS])
+            known.update({aid: first_words(text) or None for aid, text in texts.items()})
         for a in articles:
             if not a.get("title"):
-                try:
-                    a["title"] = first_words(self.assistant.article(a["id"]).get("text")) or None
-                except AssistantError:
-                    pass
+                a["title"] = known.get(a["id"])
         return articles
 
     def open_article(self, article_id: str | None) -> Any:
