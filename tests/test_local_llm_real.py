@@ -3,7 +3,7 @@ run by gpt4all on the CPU, over the seed store, with Python's network calls refu
 
 Whatever the small model writes, what reaches the user must be checked: each answer either cites
 sentences that the checker kept, every quote an exact slice of its article, or says the articles don't
-say. Slow (a minute or two per question on 2 busy cores, most of it reading the ~1,800-token prompt);
+say. Slow (about 50 s per question on 2 shared cores, nearly all of it reading the ~1,800-token prompt);
 skipped when gpt4all or the model's part packages are not installed (`pip install -e '.[local]'`)."""
 
 from __future__ import annotations
@@ -23,8 +23,6 @@ from assistant.api import Assistant
 from assistant.core.answers import markers_in
 from assistant.core.errors import MissingExtraError
 
-pytestmark = pytest.mark.slow
-
 QUESTIONS = Path(__file__).resolve().parent / "questions.jsonl"
 IDS = ("q18", "q11")  # how many Kataib Hezbollah members were killed; who is Iraq's national security adviser
 
@@ -38,6 +36,11 @@ def missing_local_extra() -> str | None:
     except MissingExtraError as exc:
         return str(exc)
     return None
+
+
+MISSING = missing_local_extra()  # checked before any fixture builds the seed store
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(MISSING is not None, reason=f"the local model cannot run: {MISSING}")]
 
 
 @pytest.fixture
@@ -58,9 +61,6 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> None:
 def local_assistant(seed_assistant: Any) -> Iterator[tuple[Assistant, list[GenerationStats]]]:
     """The seed store answered by the packaged local model (joined into the store folder on first use),
     and the list the model reports each generation to."""
-    reason = missing_local_extra()
-    if reason:
-        pytest.skip(reason)
     settings = seed_assistant.settings.replace(answerer="llm", llm_provider="local")
     assistant = Assistant(settings, embed_model=seed_assistant.embed_model)
     assistant._store, assistant._retriever = seed_assistant.store, seed_assistant.retriever
