@@ -161,7 +161,7 @@ def test_question_before_any_ingest_says_to_ingest(make_fake_assistant: Any) -> 
 def test_answer_to_dict_is_json_with_the_documented_keys(news_assistant: Any) -> None:
     data = json.loads(json.dumps(news_assistant.ask(QUESTIONS[3]).to_dict()))
     assert {"question", "text", "abstained", "citations", "answerer", "retrieved", "search_query", "notes",
-            "confidence", "seconds", "kind", "short"} == data.keys()
+            "confidence", "seconds", "kind", "short", "checks"} == data.keys()
     assert {"number", "source", "title", "date", "quote", "start", "end", "publisher", "url",
             "score"} == data["citations"][0].keys()
     assert data["citations"][0]["source"] == BUDGET

@@ -134,3 +134,23 @@ def run(gen: Any) -> tuple[list[str], Any]:
             pieces.append(next(gen))
         except StopIteration as stop:
             return pieces, stop.value
+
+
+def test_the_check_counts_what_it_kept_renumbered_and_dropped() -> None:
+    answer = check("Five dock workers were injured when the depot roof collapsed [2]. "
+                   "Firefighters said 12 workers were injured in the blaze [1][7]. "
+                   "The mayor resigned over the budget scandal [1]. "
+                   "The harbour is very old.")
+    assert markers_in(answer.text) == [1, 2]  # numbered by first use: the model's [2] is shown as [1]
+    assert answer.checks == {
+        "refused": 0, "sentences": 4, "sentences_kept": 2, "sentences_unsupported": 1, "sentences_uncited": 1,
+        "citations": 4, "citations_kept": 2, "citations_renumbered": 2, "citations_invalid": 1,
+        "citations_unsupporting": 1,
+    }
+    assert answer.to_dict()["checks"] == answer.checks
+    assert_exact(answer)
+
+
+def test_a_model_that_says_the_articles_dont_say_is_counted_as_a_refusal() -> None:
+    answer = check(ABSTAIN_TEXT)
+    assert answer.abstained and answer.checks["refused"] == 1 and answer.checks["sentences"] == 0

@@ -5,7 +5,8 @@ links, HTML and URLs removed: `assistant.core.text.plain_text`). Then each sente
 citation at a time: a number that was not given is dropped; a cited source that does not support the
 sentence is dropped (a sentence with two sources keeps only those that hold its words and figures); a
 sentence no cited source supports is dropped. Everything dropped is noted. Each surviving [n] becomes a
-citation of the exact source sentence that best supports the claim.
+citation of the exact source sentence that best supports the claim. `Answer.checks` counts what the check
+did (`CheckCounts`), so an evaluation can say how much of a model's citing survived.
 
 Streaming shows only checked text: each sentence is checked as soon as the model has finished it (the
 next one has begun), and what survives is streamed, so an injected or unsupported sentence is never
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Generator
+from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
@@ -41,6 +43,26 @@ _BEFORE_STOP = re.compile(r"\s+(?=[.,;:!?](?:\s|$))")  # the space a removed mar
 WITHHELD = "(a sentence addressed to AI systems was withheld)"
 INSTRUCTION_SENTENCE = re.compile(rf"(?:^|(?<=[.!?\n]))(\s*)[^.!?\n]*(?:{INSTRUCTION.pattern})[^.!?\n]*[.!?]?",
                                   re.IGNORECASE)
+
+
+@dataclass
+class CheckCounts:
+    """What the check did to one generated answer; counting only, it decides nothing. A citation is one
+    distinct [n] of one sentence."""
+
+    refused: int = 0  # 1 when the model itself said the articles don't say
+    sentences: int = 0  # sentences with words (markers alone are not one)
+    sentences_kept: int = 0
+    sentences_unsupported: int = 0  # cited, but no cited source holds them: dropped
+    sentences_uncited: int = 0  # no valid [n]: dropped
+    citations: int = 0  # [n] the model wrote
+    citations_kept: int = 0  # became a citation of a supporting sentence
+    citations_renumbered: int = 0  # kept, but shown under another number (numbering follows first use)
+    citations_invalid: int = 0  # no source of that number was given: dropped
+    citations_unsupporting: int = 0  # given, but not supporting its sentence (or its sentence was dropped)
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
 
 
 class LLMAnswerer:
@@ -125,15 +147,18 @@ def check_generated(
     """Keep only sentences whose [n] point at a given source that supports them (see the module docstring)."""
     text = plain_text(text).strip()
     if not text or text.startswith(ABSTAIN_TEXT.rstrip(".")):
-        return abstention(question, "")
-    kept_parts, citations, notes = checked_parts(text, sources, articles)
+        answer = abstention(question, "")
+        answer.checks = CheckCounts(refused=1).to_dict()
+        return answer
+    kept_parts, citations, notes, counts = _check(text, sources, articles)
     if not kept_parts:
         answer = abstention(question, "The generated answer could not be matched to the sources.")
         answer.notes = notes
         answer.answerer = "llm"
+        answer.checks = counts.to_dict()
         return answer
     return Answer(question=question, text=" ".join(kept_parts), citations=citations,
-                  answerer="llm", notes=notes, confidence=1.0)
+                  answerer="llm", notes=notes, confidence=1.0, checks=counts.to_dict())
 
 
 def checked_parts(
@@ -141,9 +166,19 @@ def checked_parts(
 ) -> tuple[list[str], list[Citation], list[str]]:
     """The sentences of `text` (made plain) that survive the check, each with its renumbered [n]; their
     citations in number order; and a note for everything dropped."""
+    kept_parts, citations, notes, _ = _check(text, sources, articles)
+    return kept_parts, citations, notes
+
+
+def _check(
+    text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
+) -> tuple[list[str], list[Citation], list[str], CheckCounts]:
+    """`checked_parts`, with the counts of what it kept and dropped."""
     text = plain_text(text).strip()
+    counts = CheckCounts()
     if text.startswith(ABSTAIN_TEXT.rstrip(".")):
-        return [], [], []
+        counts.refused = 1
+        return [], [], [], counts
     notes: list[str] = []
     kept_parts: list[str] = []
     citations: dict[tuple[str, int], Citation] = {}
@@ -154,23 +189,34 @@ def checked_parts(
         valid = [n for n in dict.fromkeys(given) if 1 <= n <= len(sources)]
         for n in sorted(set(given) - set(valid)):
             notes.append(f"dropped [{n}]: no source {n} was given")
+        counts.citations += len(set(given))
+        counts.citations_invalid += len(set(given) - set(valid))
+        counts.citations_unsupporting += len(valid)  # until kept, below
         if not claim:
             continue
+        counts.sentences += 1
         if not valid:
             notes.append(f"dropped uncited sentence: {claim[:120]}")
+            counts.sentences_uncited += 1
             continue
         found = {n: _best_support(claim, sources[n - 1], articles) for n in valid}
         supports = _supporting(claim, {n: x for n, x in found.items() if x is not None})
         if not supports:
             notes.append(f"dropped unsupported sentence: {claim[:120]} (cited {', '.join(f'[{n}]' for n in valid)})")
+            counts.sentences_unsupported += 1
             continue
         for n in valid:
             if n not in supports:
                 notes.append(f"dropped [{n}]: source {n} does not support: {claim[:120]}")
-        marks = [f"[{_citation(citations, hit, start, end, articles).number}]"
-                 for hit, start, end in supports.values()]
+        numbers = {n: _citation(citations, hit, start, end, articles).number
+                   for n, (hit, start, end) in supports.items()}
+        marks = [f"[{number}]" for number in numbers.values()]
         kept_parts.append(f"{claim.rstrip()} {''.join(dict.fromkeys(marks))}")
-    return kept_parts, list(citations.values()), notes
+        counts.sentences_kept += 1
+        counts.citations_kept += len(numbers)
+        counts.citations_unsupporting -= len(numbers)
+        counts.citations_renumbered += sum(1 for n, number in numbers.items() if n != number)
+    return kept_parts, list(citations.values()), notes, counts
 
 
 def _supporting(claim: str, found: dict[int, tuple[Hit, int, int]]) -> dict[int, tuple[Hit, int, int]]:

@@ -71,6 +71,7 @@ class Answer:
     seconds: float = 0.0
     kind: str = "quotes"  # one of KINDS: what shape the answer has
     short: Short | None = None  # the short answer, when the engine found one
+    checks: dict[str, int] = field(default_factory=dict)  # llm answerer: what the citation check did
 
     def __post_init__(self) -> None:
         if self.abstained:
@@ -90,6 +91,7 @@ class Answer:
             "seconds": round(self.seconds, 4),
             "kind": self.kind,
             "short": self.short.to_dict() if self.short else None,
+            "checks": dict(self.checks),
         }
 
 

@@ -77,12 +77,27 @@ class Settings:
     )
     max_question_chars: int = _doc("Longer questions are refused with a message.", 2000)
     llm_provider: str = _doc(
-        "`openai-like` (any OpenAI-compatible server), `openai` or `ollama`.", "openai-like"
+        "`openai-like` (any OpenAI-compatible server), `openai`, `ollama`, or `local`: a GGUF model run in "
+        "this process by gpt4all on the CPU, no server and no network (extra `local`).", "openai-like"
     )
     llm_base_url: str | None = _doc("Base URL of the LLM endpoint, e.g. http://127.0.0.1:8080/v1.")
-    llm_model: str | None = _doc("Model name the endpoint serves.")
+    llm_model: str | None = _doc("Model name the endpoint serves (not needed by `local`).")
     llm_api_key: str | None = _doc("API key for the endpoint (many local servers accept any).")
-    llm_timeout: float = _doc("Seconds to wait for the LLM before giving up.", 120.0)
+    llm_timeout: float = _doc("Seconds to wait for the LLM endpoint before giving up (not used by `local`).", 120.0)
+    llm_model_path: Path | None = _doc(
+        "`local` only: the GGUF model file (a chat model using ChatML, as Qwen2.5 does). Empty means the "
+        "packaged Qwen2.5-Coder-0.5B-Instruct Q4_K_M of the `local` extra, joined once from its parts into "
+        "`<store_dir>/models/` and checked against its pinned sha256.",
+    )
+    llm_threads: int = _doc(
+        "`local` only: CPU threads of the model. 1 is fastest when the cores are shared (on 2 busy cores one "
+        "thread beat two by 10x); raise it on an idle many-core machine.", 1,
+    )
+    llm_context: int = _doc(
+        "`local` only: context window in tokens; must hold the prompt (top_k chunks, about 2,000 tokens at "
+        "the defaults) plus the answer. A longer prompt is refused with a message.", 4096,
+    )
+    llm_max_tokens: int = _doc("`local` only: the most tokens an answer may have.", 256)
     host: str = _doc("Address the chat app binds to; anything but loopback needs `auth`.", "127.0.0.1")
     port: int = _doc("Port of the chat app.", 7860)
     auth: str | None = _doc("`user:password` required by the chat app (needed off loopback).")
@@ -124,6 +139,11 @@ class Settings:
                               f"got {self.max_article_tokens}")
         if self.embed_threads < 1:
             raise ConfigError(f"embed_threads must be at least 1, got {self.embed_threads}")
+        if self.llm_threads < 1:
+            raise ConfigError(f"llm_threads must be at least 1, got {self.llm_threads}")
+        if not 1 <= self.llm_max_tokens < self.llm_context:
+            raise ConfigError(f"llm_max_tokens must be between 1 and llm_context ({self.llm_context}), "
+                              f"got {self.llm_max_tokens}")
 
     def replace(self, **changes: Any) -> Settings:
         new = dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
@@ -142,6 +162,10 @@ class Settings:
 
     @property
     def llm_configured(self) -> bool:
+        """Whether the `llm` answerer can be offered: a local model needs no endpoint or model name (its
+        default is the packaged one); a remote one needs a model name and, except OpenAI's, a base URL."""
+        if self.llm_provider == "local":
+            return True
         return bool(self.llm_model) and (bool(self.llm_base_url) or self.llm_provider == "openai")
 
     @classmethod
