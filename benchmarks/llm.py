@@ -46,7 +46,8 @@ ANSWERERS: dict[str, dict[str, Any]] = {
     "extractive": {"answerer": "extractive"},
     "llm": {"answerer": "llm", "llm_provider": "local"},
 }
-CHECK_KEYS = ("refused", "sentences_unsupported", "sentences_uncited", "citations", "citations_kept",
+CHECK_KEYS = ("refused", "sentences_unsupported", "sentences_uncited", "sentences_attributed", "citations",
+              "citations_kept",
               "citations_renumbered", "citations_invalid", "citations_unsupporting")
 
 
@@ -138,9 +139,10 @@ def fmt(value: float | None, digits: int = 1) -> str:
 def table(results: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]) -> list[str]:
     lines = [
         "| answerer | questions | answer acc. | short acc. | citations kept / dropped / renumbered "
-        "| sentences dropped: unsupported / uncited | declined (model refused) | prompt tok/s | first token s "
+        "| sentences dropped: unsupported / uncited | uncited, cited by the check "
+        "| declined (model refused) | prompt tok/s | first token s "
         "| decode tok/s | s / question (max) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, (rows, summ) in results.items():
         t, overall = totals(rows), summ["overall"]
@@ -149,10 +151,11 @@ def table(results: dict[str, tuple[list[dict[str, Any]], dict[str, Any]]]) -> li
         cites = (f"{c['citations_kept']} / {c['citations_invalid'] + c['citations_unsupporting']} / "
                  f"{c['citations_renumbered']}") if checked else "–"
         sentences = f"{c['sentences_unsupported']} / {c['sentences_uncited']}" if checked else "–"
+        attributed = str(c["sentences_attributed"]) if checked else "–"
         declined = f"{t['declined']} ({c['refused']})" if checked else str(t["declined"])
         lines.append(
             f"| {name} | {len(rows)} | {fmt(overall['answer_accuracy'], 3)} | {fmt(overall['short_accuracy'], 3)} "
-            f"| {cites} | {sentences} | {declined} | {fmt(t['prompt_tps'])} | {fmt(t['ttft'])} "
+            f"| {cites} | {sentences} | {attributed} | {declined} | {fmt(t['prompt_tps'])} | {fmt(t['ttft'])} "
             f"| {fmt(t['decode_tps'])} | {fmt(t['seconds_mean'])} ({fmt(t['seconds_max'])}) |")
     return lines
 

@@ -144,8 +144,8 @@ def test_the_check_counts_what_it_kept_renumbered_and_dropped() -> None:
     assert markers_in(answer.text) == [1, 2]  # numbered by first use: the model's [2] is shown as [1]
     assert answer.checks == {
         "refused": 0, "sentences": 4, "sentences_kept": 2, "sentences_unsupported": 1, "sentences_uncited": 1,
-        "citations": 4, "citations_kept": 2, "citations_renumbered": 2, "citations_invalid": 1,
-        "citations_unsupporting": 1,
+        "sentences_attributed": 0, "citations": 4, "citations_kept": 2, "citations_renumbered": 2,
+        "citations_invalid": 1, "citations_unsupporting": 1,
     }
     assert answer.to_dict()["checks"] == answer.checks
     assert_exact(answer)
