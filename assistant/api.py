@@ -254,7 +254,7 @@ class Assistant:
     def ask(self, question: str, history: list[dict[str, str]] | None = None, **options: Any) -> Answer:
         """Answer `question` (with the conversation so far) as an `Answer` with checked citations.
 
-        Options: k, since, until, publishers, article_ids, answerer ("extractive" or "llm"), and
+        Options: k, since, until, publishers, article_ids, answerer ("extractive", "llm" or "hybrid"), and
         include_undated (articles that state no date pass a since/until limit too)."""
         *_, answer = self.stream(question, history=history, **options)
         return answer

@@ -1,10 +1,12 @@
 """Answerers side by side on one question set over the seed corpus: the extractive answerer and the `llm`
-answerer on the local model (Qwen2.5-Coder-0.5B-Instruct via gpt4all, extra `local`), scored by the
+answerer on the local model (Qwen2.5-Coder-0.5B-Instruct via gpt4all, extra `local`) and the `hybrid` one
+(the engine answers, the model phrases), scored by the
 project's evaluation code (the same verdicts as `assistant eval`).
 
     python benchmarks/llm.py                      # all of tests/questions.jsonl: hours for llm on a CPU
     python benchmarks/llm.py --limit 2            # the first two questions: a smoke run of a few minutes
     python benchmarks/llm.py --ids q18,q11,q41    # chosen questions
+    python benchmarks/llm.py --every 8            # every 8th question of the set (q01, q09, ...): ~13 questions
     python benchmarks/llm.py --answerers llm --store .bench-cache/llm-store
 
 Per answerer: answer accuracy and short-answer accuracy (assistant/evaluation/metrics.py), what the
@@ -16,7 +18,7 @@ Prints a markdown table with the command line and the load average, then every r
 text before the check), and writes one JSON line per question and answerer to --out.
 
 Set ASSISTANT_LLM_THREADS, ASSISTANT_LLM_CONTEXT, ASSISTANT_LLM_MODEL_PATH... as for the app. To add an
-answerer (e.g. `hybrid`), add its settings to ANSWERERS.
+answerer, add its settings to ANSWERERS.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ from assistant.evaluation.runner import run_questions  # noqa: E402
 ANSWERERS: dict[str, dict[str, Any]] = {
     "extractive": {"answerer": "extractive"},
     "llm": {"answerer": "llm", "llm_provider": "local"},
+    "hybrid": {"answerer": "hybrid", "llm_provider": "local"},
 }
 CHECK_KEYS = ("refused", "sentences_unsupported", "sentences_uncited", "sentences_attributed", "citations",
               "citations_kept",
@@ -57,6 +60,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--corpus", default=str(ROOT / "corpus"), help="articles (default the seed corpus)")
     p.add_argument("--limit", type=int, help="only the first N questions of the set (after --ids)")
     p.add_argument("--ids", help="comma-separated question ids, in this order")
+    p.add_argument("--every", type=int, default=1, help="every N-th question of the set, from the first")
     p.add_argument("--answerers", default=",".join(ANSWERERS),
                    help=f"comma-separated, of {', '.join(ANSWERERS)} (default all)")
     p.add_argument("--store", help="store folder to ingest into and reuse (default: a temporary one)")
@@ -65,8 +69,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def pick(questions: list[Question], ids: str | None, limit: int | None) -> list[Question]:
-    """The questions asked: those named by --ids (in that order), else the set; then the first --limit."""
+def pick(questions: list[Question], ids: str | None, limit: int | None, every: int = 1) -> list[Question]:
+    """The questions asked: those named by --ids (in that order), else every --every-th of the set; then
+    the first --limit."""
     if ids:
         by_id = {q.id: q for q in questions}
         wanted = [i.strip() for i in ids.split(",") if i.strip()]
@@ -74,6 +79,8 @@ def pick(questions: list[Question], ids: str | None, limit: int | None) -> list[
         if unknown:
             raise SystemExit(f"--ids: no question {', '.join(unknown)} in the set")
         questions = [by_id[i] for i in wanted]
+    else:
+        questions = questions[::max(1, every)]
     return questions[:limit] if limit else questions
 
 
@@ -165,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     names = [n.strip() for n in args.answerers.split(",") if n.strip()]
     if unknown := [n for n in names if n not in ANSWERERS]:
         raise SystemExit(f"--answerers: unknown {', '.join(unknown)}; known: {', '.join(ANSWERERS)}")
-    questions = pick(load_questions(args.set), args.ids, args.limit)
+    questions = pick(load_questions(args.set), args.ids, args.limit, args.every)
     if not questions:
         raise SystemExit("no questions to ask")
 

@@ -18,7 +18,7 @@ EIGHT = "confirmed the death of eight of its members"
 
 def llm_assistant(seed: Any, llm: Any, **settings: Any) -> Assistant:
     """An assistant sharing the seed store and model, answering with `llm`."""
-    settings_ = seed.settings.replace(answerer="llm", **settings)
+    settings_ = seed.settings.replace(**{"answerer": "llm", **settings})
     clone = Assistant(settings_, embed_model=seed.embed_model, llm=llm)
     clone._store, clone._retriever = seed.store, seed.retriever
     return clone

@@ -25,6 +25,7 @@ from .attribution import attribution_answer
 from .briefing import BRIEFING_K_FACTOR, briefing, has_topic
 from .evidence import MULTI_HOP_SENTENCES, TOP_SENTENCES, Evidence, gather
 from .extractive import abstention, compose, select
+from .hybrid import HybridAnswerer
 from .joined import joined
 from .llm_answerer import LLMAnswerer
 from .llms import endpoint_of
@@ -44,7 +45,8 @@ _PIECE_END = re.compile(r"(?<=\])(?=\s)")  # a streamed piece ends after each [n
 
 
 class AnswerEngine:
-    """Answers questions over one store with exact citations, extractively or with an LLM."""
+    """Answers questions over one store with exact citations: extractively, with an LLM, or both (the
+    engine finds the answer, the LLM phrases it: `hybrid`)."""
 
     def __init__(
         self,
@@ -100,7 +102,11 @@ class AnswerEngine:
             answer = extractive_answer(query, evidence, settings.abstain_threshold, query_vec, notes)
             if answer.kind == "quotes" and query.asks == "timeline":
                 answer = timeline(query, evidence.sentences, notes, answer.confidence)
-            yield from _PIECE_END.split(answer.text)
+            if query.answerer == "hybrid":
+                answer.question = query.question
+                answer = yield from HybridAnswerer(self._llm_answerer()).answer(answer, articles)
+            else:
+                yield from _PIECE_END.split(answer.text)
         answer.question = query.question
         answer.search_query = query.search_text
         answer.retrieved = list(dict.fromkeys(h.article_id for h in hits))

@@ -120,8 +120,18 @@ class LLMAnswerer:
             numbered.append(f"[{n}] {head}\n{withhold_instructions(h.text)}")
         prompt = self.prompts.render("answer", sources="\n\n".join(numbered), question=question,
                                      today=today.isoformat(), abstain_text=ABSTAIN_TEXT)
-        pieces: list[str] = []
         shown: list[str] = []  # checked parts streamed so far
+        text = yield from self.stream_checked(prompt, sources, articles, shown)
+        answer = check_generated(question, text, sources, articles)
+        if not answer.abstained:
+            yield from more(checked_parts(text, sources, articles)[0], shown)
+        return answer
+
+    def stream_checked(self, prompt: str, sources: list[Hit], articles: dict[str, dict[str, Any]],
+                       shown: list[str]) -> Generator[str, None, str]:
+        """Stream the model's reply to `prompt`, yielding each sentence that survives the check once the
+        model has finished it (`shown` collects them); the whole reply is returned."""
+        pieces: list[str] = []
         complete = 0  # sentences the model has finished
         try:
             for delta in self.llm.stream_complete(prompt):
@@ -130,13 +140,10 @@ class LLMAnswerer:
                 if len(spans) - 1 > complete:  # a sentence is finished once the next one has begun
                     complete = len(spans) - 1
                     parts, _, _ = checked_parts("".join(pieces)[:spans[complete - 1][1]], sources, articles)
-                    yield from _more(parts, shown)
+                    yield from more(parts, shown)
         except Exception as exc:
             raise self._error(exc) from None
-        answer = check_generated(question, "".join(pieces), sources, articles)
-        if not answer.abstained:
-            yield from _more(checked_parts("".join(pieces), sources, articles)[0], shown)
-        return answer
+        return "".join(pieces)
 
 
 def withhold_instructions(text: str) -> str:
@@ -144,7 +151,7 @@ def withhold_instructions(text: str) -> str:
     return INSTRUCTION_SENTENCE.sub(lambda m: m.group(1) + WITHHELD, text)
 
 
-def _more(parts: list[str], shown: list[str]) -> list[str]:
+def more(parts: list[str], shown: list[str]) -> list[str]:
     """The pieces that extend what was shown by the checked parts not shown yet (" "-joined, like the
     answer's text); none when the parts no longer begin with what was shown."""
     if parts[:len(shown)] != shown:

@@ -70,7 +70,7 @@ class Filters:
         return not (self.until and (key == 0 or key > date_key(self.until)))
 
 
-ANSWERERS = ("extractive", "llm")
+ANSWERERS = ("extractive", "llm", "hybrid")
 HISTORY_MESSAGE_CHARS = 4000  # each earlier message is cut to this; only recent topic words matter
 
 

@@ -69,7 +69,9 @@ class Settings:
         20_000,
     )
     top_k: int = _doc("Chunks handed to the answerer.", 8)
-    answerer: str = _doc("Default answerer: `extractive` (offline) or `llm`.", "extractive")
+    answerer: str = _doc("Default answerer: `extractive` (offline), `llm` (a model writes, the check keeps "
+                         "what the sources support) or `hybrid` (the engine answers, a model phrases it).",
+                         "extractive")
     abstain_threshold: float = _doc(
         "Evidence score under which the extractive answerer says the articles don't say "
         "(calibrated on tests/questions.jsonl; see README).",
@@ -130,8 +132,8 @@ class Settings:
                 f"chunk_overlap must be between 0 and chunk_size ({self.chunk_size}), "
                 f"got {self.chunk_overlap}"
             )
-        if self.answerer not in ("extractive", "llm"):
-            raise ConfigError(f"answerer must be 'extractive' or 'llm', got {self.answerer!r}")
+        if self.answerer not in ("extractive", "llm", "hybrid"):
+            raise ConfigError(f"answerer must be 'extractive', 'llm' or 'hybrid', got {self.answerer!r}")
         if self.top_k < 1:
             raise ConfigError(f"top_k must be positive, got {self.top_k}")
         if self.max_article_tokens < self.chunk_size:

@@ -29,7 +29,7 @@ def add_eval_parser(subparsers: Any) -> argparse.ArgumentParser:
                    help="ingest this folder or file into a store of its own first (default: the configured "
                         "store; the corpus folder is synced into it when it is empty)")
     p.add_argument("--k", type=int, help="chunks to retrieve per question")
-    p.add_argument("--answerer", choices=["extractive", "llm"])
+    p.add_argument("--answerer", choices=["extractive", "llm", "hybrid"])
     p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
                    help="exit 1 when overall METRIC is below VALUE (repeatable)")

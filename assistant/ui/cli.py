@@ -137,12 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--k", type=int, help="chunks to retrieve")
     _add_filter_options(p)
     p.add_argument("--source", action="append", dest="publisher", help=argparse.SUPPRESS)  # deprecated alias
-    p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
+    p.add_argument("--answerer", choices=["extractive", "llm", "hybrid"],
+                   help="ASSISTANT_ANSWERER; llm and hybrid need a model")
     p.set_defaults(func=cmd_ask)
 
     p = sub.add_parser("chat", help="a conversation in the terminal: follow-ups, sources under each answer")
     _add_filter_options(p)
-    p.add_argument("--answerer", choices=["extractive", "llm"], help="ASSISTANT_ANSWERER; llm needs an endpoint")
+    p.add_argument("--answerer", choices=["extractive", "llm", "hybrid"],
+                   help="ASSISTANT_ANSWERER; llm and hybrid need a model")
     p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("serve", help="start the chat app (the same as `python app.py`)")

@@ -566,7 +566,7 @@ class Handlers:
             since: only articles dated on or after this YYYY-MM-DD.
             until: only articles dated on or before this YYYY-MM-DD.
             publishers: only articles of these publishers.
-            answerer: "extractive" (default) or "llm" when the server has one.
+            answerer: "extractive" (default), or "llm" or "hybrid" when the server has a model.
             include_undated: with since or until, also articles that state no date (left out otherwise).
         """
         try:

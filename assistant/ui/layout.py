@@ -135,7 +135,7 @@ def _conversation(settings: Settings) -> dict[str, Any]:
 
 
 def _filters(settings: Settings, publishers: list[str]) -> dict[str, Any]:
-    answerers = ["extractive"] + (["llm"] if settings.llm_configured else [])
+    answerers = ["extractive"] + (["llm", "hybrid"] if settings.llm_configured else [])
     default_answerer = settings.answerer if settings.answerer in answerers else "extractive"
     with gr.Row():
         since = gr.Textbox(label="Since", placeholder="e.g. 2023-11-01, November 2023, last year", elem_id="since")
