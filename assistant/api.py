@@ -68,7 +68,8 @@ class Assistant:
                 from .index.embedding import load_embed_model
 
                 s = self.settings
-                self._embed_model = load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads)
+                self._embed_model = load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads,
+                                                     s.embed_query_engines)
             return self._embed_model
 
     def as_embed_model(self) -> Any:

