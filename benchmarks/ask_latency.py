@@ -14,12 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from stats import pct  # benchmarks/stats.py: scripts run from this folder
+
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:

@@ -41,6 +41,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stats import pct  # benchmarks/stats.py: scripts run from this folder
+
 ROOT = Path(__file__).resolve().parent.parent
 CONFIGS = {
     "product": "the shipped default, embed_threads=1",
@@ -49,10 +51,6 @@ CONFIGS = {
 }
 RESULT = "RESULT "  # prefix of the worker's one result line on stdout
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def worker_env(config: str) -> dict[str, str]:

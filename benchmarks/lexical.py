@@ -49,6 +49,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from stats import pct, rss_mb  # benchmarks/stats.py: scripts run from this folder
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("MULTIHOP_RAG_DIR", ROOT.parent / "shared" / "benchmarks" / "multihop-rag"))
 CHUNKS_PER_ARTICLE = 5
@@ -61,16 +63,6 @@ FTS_QUERY = "SELECT rowid FROM c WHERE c MATCH ? ORDER BY rank LIMIT 10"
 RESULT = "RESULT "  # prefix of a serving process's one result line on stdout
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def du_mb(path: Path) -> float:

@@ -100,7 +100,7 @@ def run_answerer(name: str, base: Any, questions: list[Question]) -> tuple[list[
     assistant = Assistant(base.settings.replace(**ANSWERERS[name]), embed_model=base.embed_model)
     assistant.ask(questions[0].question, answerer="extractive")  # store, lexical index and parser, untimed
     generations: list[Any] = []
-    if assistant.settings.answerer == "llm":
+    if assistant.settings.answerer in ("llm", "hybrid"):
         assistant.llm.observer = generations.append  # loads (and on first use joins) the model, untimed
     rows: list[dict[str, Any]] = []
     seen = 0

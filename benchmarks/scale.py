@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -34,6 +33,8 @@ import threading
 import time
 from pathlib import Path
 from typing import Any
+
+from stats import pct, rss_mb  # benchmarks/stats.py: scripts run from this folder
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(os.environ.get("MULTIHOP_RAG_DIR", ROOT.parent / "shared" / "benchmarks" / "multihop-rag"))
@@ -153,16 +154,6 @@ def questions(n: int) -> list[str]:
     return [r["query"] for r in rows[-n:]]
 
 
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def rss_mb() -> float:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_lexical(folder: Path) -> dict[str, Any]:

@@ -37,14 +37,12 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stats import pct  # benchmarks/stats.py: scripts run from this folder
+
 ROOT = Path(__file__).resolve().parent.parent
 FIVE_MB = 5_000_000
 AUTH = ("bench", "a long benchmark password")
 
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def five_mb(kind: str, folder: Path) -> Path:

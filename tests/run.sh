@@ -7,7 +7,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test,llm,mcp]'
+.venv/bin/python -m pip install -q -e '.[test,llm,mcp,local]'  # local: the real-model slow tests
 # a real headless browser for the page tests (Debian's chromium)
 if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
