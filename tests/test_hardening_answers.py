@@ -168,3 +168,27 @@ def test_a_sentence_addressing_the_model_never_supports_a_claim() -> None:
     assert answer.abstained and "HACKED" not in answer.text
     kept = check_generated("What happened at the port?", "The harbour reopened on Monday [1].", [source], articles)
     assert kept.citations[0].quote == "The harbour reopened on Monday."
+
+
+class SmallWindowLLM(ScriptedLLM):
+    """A scripted model with a small context window, as the local 4,096-token model has."""
+
+    @property
+    def metadata(self) -> Any:
+        from llama_index.core.llms import LLMMetadata
+
+        return LLMMetadata(model_name="small", context_window=160, num_output=20)
+
+
+def test_sources_that_would_overflow_the_models_context_window_are_left_out_best_first_kept() -> None:
+    llm = SmallWindowLLM(lambda prompt: "Firefighters said 12 workers were injured in the blaze [1].")
+    answer = LLMAnswerer(llm, Prompts(), "small").answer(QUESTION, SOURCES, ARTICLES, date(2024, 3, 10))
+    pieces = []
+    try:
+        while True:
+            pieces.append(next(answer))
+    except StopIteration as stop:
+        final = stop.value
+    prompt = llm.prompts[-1]
+    assert "[1] Harbour Fire" in prompt and "Choir Concert" not in prompt  # the last-ranked source went first
+    assert final.citations[0].source == "fire.txt"

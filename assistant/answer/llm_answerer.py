@@ -26,7 +26,7 @@ from typing import Any
 
 from ..core.answers import MARKER, Answer, Citation
 from ..core.errors import LLMError
-from ..core.text import plain_text, sentence_spans, stems
+from ..core.text import count_tokens, plain_text, sentence_spans, stems
 from .citation_forms import bare_claim, normal_markers
 from .evidence import numbers_in
 from .extractive import ABSTAIN_TEXT, abstention
@@ -34,6 +34,10 @@ from .followups import history_text, resolve_followup
 from .prompts import Prompts
 from .retrieval import Hit
 
+# Share of a model's context window (less its answer) the prompt may fill, counted in tiktoken tokens: the
+# local Qwen2.5 model counted a 4,252-token prompt where tiktoken counts fewer; 0.85 leaves room for that
+# difference (a judgement, not measured across models)
+PROMPT_SHARE = 0.85
 SUPPORT_MIN = 0.5  # share of a claim's content words that its cited sentence(s) must contain
 # A sentence the model gave no source is cited only to a sentence holding this share of its content words,
 # and at least this many of them. From the real outputs of the local model over the seed corpus
@@ -118,14 +122,30 @@ class LLMAnswerer:
             head = " | ".join(x for x in (meta.get("title") or h.article_id, meta.get("publisher"),
                                           meta.get("date") or "date not stated") if x)
             numbered.append(f"[{n}] {head}\n{withhold_instructions(h.text)}")
-        prompt = self.prompts.render("answer", sources="\n\n".join(numbered), question=question,
-                                     today=today.isoformat(), abstain_text=ABSTAIN_TEXT)
+        prompt, fitted = self._fitted(numbered, question, today)
+        sources = sources[:fitted]  # the sources the prompt holds
         shown: list[str] = []  # checked parts streamed so far
         text = yield from self.stream_checked(prompt, sources, articles, shown)
         answer = check_generated(question, text, sources, articles)
         if not answer.abstained:
             yield from more(checked_parts(text, sources, articles)[0], shown)
         return answer
+
+    def _fitted(self, numbered: list[str], question: str, today: date) -> tuple[str, int]:
+        """The answer prompt with as many of the numbered sources (best first) as fit the model's context
+        window beside its answer (`metadata`: a briefing's 3 x top_k chunks outgrow a 4,096-token model).
+        Tokens are counted with tiktoken, a stand-in for the model's own tokenizer, hence PROMPT_SHARE.
+        Returns the prompt and how many sources it holds."""
+        metadata = getattr(self.llm, "metadata", None)
+        window = int(getattr(metadata, "context_window", 0) or 0) - int(getattr(metadata, "num_output", 0) or 0)
+        budget = int(window * PROMPT_SHARE) if window > 0 else None
+        kept = list(numbered)
+        while True:
+            prompt = self.prompts.render("answer", sources="\n\n".join(kept), question=question,
+                                         today=today.isoformat(), abstain_text=ABSTAIN_TEXT)
+            if budget is None or len(kept) == 1 or count_tokens(prompt) <= budget:
+                return prompt, len(kept)
+            kept.pop()
 
     def stream_checked(self, prompt: str, sources: list[Hit], articles: dict[str, dict[str, Any]],
                        shown: list[str]) -> Generator[str, None, str]:
