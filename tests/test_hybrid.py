@@ -64,3 +64,11 @@ def test_hybrid_streams_only_checked_sentences(fake_seed_assistant: Any) -> None
     final = pieces[-1]
     shown = "".join(p for p in pieces[:-1] if isinstance(p, str))
     assert "moon" not in shown and shown == final.text
+
+
+def test_a_timeline_keeps_the_engines_dated_lines_without_the_model(fake_seed_assistant: Any) -> None:
+    llm = ScriptedLLM(lambda prompt: "Things happened [1].")
+    question = "Give me a timeline of the US strikes in Iraq."
+    extractive = fake_seed_assistant.ask(question)
+    answer = llm_assistant(fake_seed_assistant, llm, answerer="hybrid").ask(question)
+    assert extractive.kind == "timeline" and answer.text == extractive.text and llm.prompts == []

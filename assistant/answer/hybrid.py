@@ -7,8 +7,8 @@ only what the cited sentences support (`llm_answerer`), each kept claim cited to
 So the model cannot bring in a fact the engine did not find, and a small model has a short prompt to
 read (the local 0.5B model spends ~47 s reading the `llm` answerer's ~1,800-token prompt).
 
-When the engine declines, the model is not called. When nothing the model wrote survives the check,
-the engine's own answer stands, with a note.
+When the engine declines, or its answer is a list, briefing or timeline, the model is not called. When
+nothing the model wrote survives the check, the engine's own answer stands, with a note.
 """
 
 from __future__ import annotations
@@ -20,6 +20,10 @@ from ..core.answers import Answer, Citation, Short
 from .llm_answerer import LLMAnswerer, check_generated, checked_parts, more
 from .retrieval import Hit
 
+# Answers whose shape is the point, kept as the engine wrote them: a one-or-two-sentence phrasing of a
+# dated timeline, a briefing or a list would drop its lines
+SHAPED = ("list", "briefing", "timeline")
+
 
 class HybridAnswerer:
     """Phrases the engine's answer with a model (handed a `LLMAnswerer` for the model and its check)."""
@@ -30,7 +34,7 @@ class HybridAnswerer:
     def answer(self, found: Answer, articles: dict[str, dict[str, Any]]) -> Generator[str, None, Answer]:
         """Yield the checked sentences as they stream, then return the answer (or `found` unchanged
         when it declined or nothing phrased survives)."""
-        if found.abstained or not found.citations:
+        if found.abstained or not found.citations or found.kind in SHAPED:
             yield found.text
             return found
         sources = [_source(c, articles) for c in found.citations]
