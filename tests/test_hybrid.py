@@ -72,3 +72,12 @@ def test_a_timeline_keeps_the_engines_dated_lines_without_the_model(fake_seed_as
     extractive = fake_seed_assistant.ask(question)
     answer = llm_assistant(fake_seed_assistant, llm, answerer="hybrid").ask(question)
     assert extractive.kind == "timeline" and answer.text == extractive.text and llm.prompts == []
+
+
+def test_a_two_part_question_is_answered_in_two_parts_as_the_engine_joins_them(fake_seed_assistant: Any) -> None:
+    llm = ScriptedLLM(lambda prompt: "Things happened [1].")
+    question = "Who is Yehia Rasool and how many Kataib Hezbollah members were killed?"
+    extractive = fake_seed_assistant.ask(question)
+    assert extractive.text.startswith("- Who is Yehia Rasool?")  # the engine answers each part
+    answer = llm_assistant(fake_seed_assistant, llm, answerer="hybrid").ask(question)
+    assert answer.text == extractive.text and answer.answerer == "hybrid" and llm.prompts == []

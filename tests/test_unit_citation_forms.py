@@ -102,3 +102,10 @@ def test_other_marker_forms_are_read_as_one_marker_per_source(written: str, read
 def test_a_lead_in_that_only_names_the_source_is_dropped_from_the_claim() -> None:
     assert bare_claim("The article states that five medics were killed.") == "Five medics were killed."
     assert bare_claim("The article.") == "The article."  # nothing after it: kept as written
+
+
+def test_a_sentence_cited_by_the_check_is_not_counted_as_a_citation_the_model_wrote() -> None:
+    answer = check("According to the articles, militia officials said 16 fighters were killed in the Friday "
+                   "strikes.", STRIKES)
+    assert answer.checks["sentences_attributed"] == 1
+    assert answer.checks["citations"] == answer.checks["citations_kept"] == answer.checks["citations_unsupporting"] == 0

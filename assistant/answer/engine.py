@@ -78,11 +78,13 @@ class AnswerEngine:
         t0 = time.perf_counter()
         settings = self.settings
         query = self.query(question, history, **options)
-        if query.answerer == "extractive" and not query.claim and query.asked_two:
+        if query.answerer in ("extractive", "hybrid") and not query.claim and query.asked_two:
             first, second = query.asked_two  # the second may refer back to the first ("and which project was she on")
             turns = [*(history or []), {"role": "user", "content": first}]
-            answer = joined(query.question, [(first, self._final(first, history, **options)),
-                                             (second, self._final(second, turns, **options))])
+            parts = {**options, "answerer": "extractive"}  # two answers joined: kept as the engine wrote them
+            answer = joined(query.question, [(first, self._final(first, history, **parts)),
+                                             (second, self._final(second, turns, **parts))])
+            answer.answerer = query.answerer
             answer.seconds = time.perf_counter() - t0
             yield from _PIECE_END.split(answer.text)
             yield answer

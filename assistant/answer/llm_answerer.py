@@ -260,9 +260,10 @@ def _check(
         marks = [f"[{number}]" for number in numbers.values()]
         kept_parts.append(f"{claim.rstrip()} {''.join(dict.fromkeys(marks))}")
         counts.sentences_kept += 1
-        counts.citations_kept += len(numbers)
-        counts.citations_unsupporting -= len(numbers)
-        counts.citations_renumbered += sum(1 for n, number in numbers.items() if n != number)
+        if given:  # the model's own citations (an attributed sentence is counted as that, above)
+            counts.citations_kept += len(numbers)
+            counts.citations_unsupporting -= len(numbers)
+            counts.citations_renumbered += sum(1 for n, number in numbers.items() if n != number)
     return kept_parts, list(citations.values()), notes, counts
 
 
