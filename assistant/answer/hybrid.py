@@ -17,7 +17,7 @@ from collections.abc import Generator
 from typing import Any
 
 from ..core.answers import Answer, Citation, Short
-from .llm_answerer import LLMAnswerer, check_generated, checked_parts, more
+from .llm_answerer import LLMAnswerer, checked_answer, more
 from .retrieval import Hit
 
 # Answers whose shape is the point, kept as the engine wrote them: a one-or-two-sentence phrasing of a
@@ -43,7 +43,7 @@ class HybridAnswerer:
         prompt = self.writer.prompts.render("phrase", question=found.question, short=short, sentences=numbered)
         shown: list[str] = []
         text = yield from self.writer.stream_checked(prompt, sources, articles, shown)
-        phrased = check_generated(found.question, text, sources, articles)
+        phrased, parts = checked_answer(found.question, text, sources, articles)
         if phrased.abstained:
             found.notes.append("the model's phrasing was not supported by the cited sentences: the engine's "
                                "answer is shown")
@@ -52,7 +52,7 @@ class HybridAnswerer:
                 yield found.text
             found.answerer = "hybrid"
             return found
-        yield from more(checked_parts(text, sources, articles)[0], shown)
+        yield from more(parts, shown)
         phrased.answerer, phrased.kind, phrased.confidence = "hybrid", found.kind, found.confidence
         phrased.short = _short(found, phrased.citations)
         return phrased

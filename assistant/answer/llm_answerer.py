@@ -126,9 +126,8 @@ class LLMAnswerer:
         sources = sources[:fitted]  # the sources the prompt holds
         shown: list[str] = []  # checked parts streamed so far
         text = yield from self.stream_checked(prompt, sources, articles, shown)
-        answer = check_generated(question, text, sources, articles)
-        if not answer.abstained:
-            yield from more(checked_parts(text, sources, articles)[0], shown)
+        answer, parts = checked_answer(question, text, sources, articles)
+        yield from more(parts, shown)
         return answer
 
     def _fitted(self, numbered: list[str], question: str, today: date) -> tuple[str, int]:
@@ -186,20 +185,28 @@ def check_generated(
     question: str, text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
 ) -> Answer:
     """Keep only sentences whose [n] point at a given source that supports them (see the module docstring)."""
+    return checked_answer(question, text, sources, articles)[0]
+
+
+def checked_answer(
+    question: str, text: str, sources: list[Hit], articles: dict[str, dict[str, Any]]
+) -> tuple[Answer, list[str]]:
+    """`check_generated`'s answer and the checked parts its text joins (what a stream still has to show),
+    from one run of the check."""
     text = plain_text(text).strip()
     if not text or text.startswith(ABSTAIN_TEXT.rstrip(".")):
         answer = abstention(question, "")
         answer.checks = CheckCounts(refused=1).to_dict()
-        return answer
+        return answer, []
     kept_parts, citations, notes, counts = _check(text, sources, articles)
     if not kept_parts:
         answer = abstention(question, "The generated answer could not be matched to the sources.")
         answer.notes = notes
         answer.answerer = "llm"
         answer.checks = counts.to_dict()
-        return answer
+        return answer, []
     return Answer(question=question, text=" ".join(kept_parts), citations=citations,
-                  answerer="llm", notes=notes, confidence=1.0, checks=counts.to_dict())
+                  answerer="llm", notes=notes, confidence=1.0, checks=counts.to_dict()), kept_parts
 
 
 def checked_parts(
@@ -278,10 +285,9 @@ def _attributed(claim: str, sources: list[Hit], articles: dict[str, dict[str, An
         found = _best_support(claim, source, articles)
         if found is None or len(claim_stems & stems(_quote(*found))) < ATTRIBUTE_WORDS:
             continue
-        if _supported(claim, [found]) and _share(claim, [found]) >= ATTRIBUTE_MIN:
-            share = _share(claim, [found])
-            if best is None or share > best[0]:
-                best = (share, n, found)
+        share = _share(claim, [found])
+        if share >= ATTRIBUTE_MIN and _supported(claim, [found]) and (best is None or share > best[0]):
+            best = (share, n, found)
     return (best[1], best[2]) if best else None
 
 
