@@ -94,7 +94,7 @@ def test_analyse_builds_the_filters_from_the_options() -> None:
 
 
 def test_unknown_answerer_is_a_configuration_error() -> None:
-    with pytest.raises(ConfigError, match="answerer must be 'extractive' or 'llm', got 'oracle'"):
+    with pytest.raises(ConfigError, match="answerer must be 'extractive', 'llm' or 'hybrid', got 'oracle'"):
         analyse("Who?", [], today=TODAY, max_chars=100, k=4, answerer="oracle")
 
 

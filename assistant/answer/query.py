@@ -428,7 +428,7 @@ def analyse(
     text = clean_question(question, max_chars)
     turns = clean_history(history)
     if answerer not in ANSWERERS:
-        raise ConfigError(f"answerer must be 'extractive' or 'llm', got {answerer!r}")
+        raise ConfigError(f"answerer must be 'extractive', 'llm' or 'hybrid', got {answerer!r}")
     filters = Filters(tuple(publishers or ()), tuple(article_ids or ()),
                       filter_date(since, "since"), filter_date(until, "until"), bool(include_undated))
     claim = claim_of(turns) if asks_who_said(text) else None

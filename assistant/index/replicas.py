@@ -131,9 +131,10 @@ def busy_message(location: str, held: dict[str, Any], now: float) -> str:
 
 def bump_stamp(control: Any, seq: int | None = None, done: int | None = None) -> None:
     """A new stamp (and, given, a new last change number and last finished one)."""
-    old_seq, old_done = _marks(control)
-    seq = old_seq if seq is None else seq
-    done = old_done if done is None else done
+    if seq is None or done is None:  # the stamp is read only for what is not given
+        old_seq, old_done = _marks(control)
+        seq = old_seq if seq is None else seq
+        done = old_done if done is None else done
     control.upsert(ids=[STAMP_ID], embeddings=[[1.0]],
                    metadatas=[{"stamp": uuid.uuid4().hex, "seq": seq, "done": done}])
 
@@ -176,10 +177,11 @@ def announce(control: Any, article_ids: Iterable[str] | None) -> int:
     ids = None if article_ids is None else sorted(set(article_ids))
     if ids is not None and len(ids) > MAX_NAMED:
         ids = None
-    seq = last_change(control) + 1
+    last, done = _marks(control)
+    seq = last + 1
     control.upsert(ids=_ids([seq]), embeddings=[[1.0]], metadatas=[
         {"change": seq, "articles": "*" if ids is None else json.dumps(ids), "done": False}])
-    bump_stamp(control, seq)
+    bump_stamp(control, seq, done)
     if seq > LOG_KEEP:  # the one that falls out of the log (every release finished it)
         control.delete(ids=_ids([seq - LOG_KEEP]))
     return seq

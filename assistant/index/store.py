@@ -449,10 +449,6 @@ class Store:
         rows = zip(res["ids"][0], res["distances"][0], res["metadatas"][0], strict=True)
         return [(cid, 1.0 - dist, meta or {}) for cid, dist, meta in rows]
 
-    def publishers(self) -> list[str]:
-        """Distinct publisher names of the stored articles (for filters)."""
-        return sorted({m["publisher"] for m in self.article_records().values() if m.get("publisher")})
-
     def status(self) -> dict[str, Any]:
         """What the store holds, where it is and when it was last synced."""
         articles, chunks = self.counts()

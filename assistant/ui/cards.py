@@ -340,9 +340,9 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
     """Which answer (`turn`, counted from 0, and its `question`), a copy button, then cards for the
     answer's citations (after their phone-width chips, `source_chips`), or a distinct notice when it
     abstained."""
-    head = panel_head(turn, question) + copy_button(answer, articles)
+    head, copy = panel_head(turn, question), copy_button(answer, articles)
     if answer.get("abstained"):
-        return head + (
+        return head + copy + (
             '<div class="abstain-notice"><div class="abstain-head">⚠ The articles don\'t answer this</div>'
             f"<div>{esc(answer.get('text'))}</div>"
             '<div class="src-empty">No sources: nothing in the articles supports an answer. '
@@ -350,9 +350,9 @@ def sources_panel(answer: Mapping[str, Any], articles: Mapping[str, Mapping[str,
         )
     citations: Sequence[Mapping[str, Any]] = answer.get("citations") or []
     if not citations:
-        return head + placeholder("This answer cites no sources.")
+        return head + copy + placeholder("This answer cites no sources.")
     cards = "".join(source_card(c, articles.get(c.get("source") or "")) for c in citations)
-    return panel_head(turn, question) + source_chips(citations, articles) + copy_button(answer, articles) + cards
+    return head + source_chips(citations, articles) + copy + cards
 
 
 ORIGINS = {"corpus": "corpus folder", "upload": "uploaded", "outside": "added by path"}
