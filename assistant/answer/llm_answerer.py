@@ -26,7 +26,7 @@ from typing import Any
 
 from ..core.answers import MARKER, Answer, Citation
 from ..core.errors import LLMError
-from ..core.text import count_tokens, plain_text, sentence_spans, stems
+from ..core.text import TENS_WORDS, UNIT_WORDS, count_tokens, plain_text, sentence_spans, stems
 from .citation_forms import bare_claim, normal_markers
 from .evidence import numbers_in
 from .extractive import ABSTAIN_TEXT, abstention
@@ -53,9 +53,7 @@ INSTRUCTION = re.compile(
     r"(?:previous|prior|above|earlier|preceding|system|your)\s+(?:instructions|prompts?|rules)\b"
     r"|\bsystem prompt\b|\b(?:you are now|act as|pretend to be) (?:an? )?(?:ai|assistant|language model|chatbot)\b",
     re.IGNORECASE)
-_DIGITS = {w: str(n) for n, w in enumerate("zero one two three four five six seven eight nine ten eleven twelve "
-                                            "thirteen fourteen fifteen sixteen seventeen eighteen nineteen twenty"
-                                            .split())} | {"thirty": "30", "forty": "40", "fifty": "50"}
+_DIGITS = {w: str(n) for w, n in (UNIT_WORDS | TENS_WORDS).items()}  # "five" -> "5"
 _BEFORE_STOP = re.compile(r"\s+(?=[.,;:!?](?:\s|$))")  # the space a removed marker leaves before punctuation
 WITHHELD = "(a sentence addressed to AI systems was withheld)"
 INSTRUCTION_SENTENCE = re.compile(rf"(?:^|(?<=[.!?\n]))(\s*)[^.!?\n]*(?:{INSTRUCTION.pattern})[^.!?\n]*[.!?]?",

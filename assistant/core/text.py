@@ -31,6 +31,11 @@ SYNONYMS = {
     "soldier": "troop", "personnel": "troop", "servic": "troop", "individu": "peopl", "person": "peopl",
 }
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# number words and their values: what the evaluation folds and the LLM check compares as figures
+UNIT_WORDS = {w: n for n, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+    "sixteen seventeen eighteen nineteen".split())}
+TENS_WORDS = {w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
 
 
 def fold(text: str) -> str:

@@ -9,13 +9,12 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from ..core.text import TENS_WORDS, UNIT_WORDS
+
 _MARKER = re.compile(r"\[\d{1,3}\]")
 _TOKEN = re.compile(r"\d+(?:\.\d+)?|[^\W_]+")
 _ARTICLES = {"a", "an", "the"}
-_UNITS = {w: n for n, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
-    "sixteen seventeen eighteen nineteen".split())}
-_TENS = {w: 10 * n for n, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)}
+_UNITS, _TENS = UNIT_WORDS, TENS_WORDS
 
 
 def normalize(text: str) -> list[str]:
